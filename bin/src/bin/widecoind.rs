@@ -1,0 +1,1 @@
+fn main() { std::process::exit(widecoin_node::main_widecoind()) }

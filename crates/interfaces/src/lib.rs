@@ -1,0 +1,11 @@
+//! The traits that cross process boundaries, and the owned data they carry.
+//!
+//! Every interface here has an in-process implementation (next to the code that
+//! owns the state) and, later, a Cap'n Proto proxy in the `ipc` crate. Only
+//! binaries choose between them. See `../shared/IPC.md`.
+
+pub mod echo;
+pub mod rpc;
+
+pub use echo::Echo;
+pub use rpc::{RpcError, RpcErrorCode};

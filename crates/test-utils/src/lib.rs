@@ -1,0 +1,1 @@
+//! widecoin-test-utils
