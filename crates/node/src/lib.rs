@@ -1,1 +1,13 @@
-//! widecoin-node
+//! The node: start-up (Core's `AppInit*` in `src/init.cpp`), the node's state
+//! and RPC methods, and shutdown. Binaries call [`main_widecoind`].
+
+pub mod chain;
+pub mod context;
+mod daemon;
+mod init;
+mod interaction;
+pub mod rpc;
+mod server;
+pub mod shutdown;
+
+pub use init::{main_widecoind, run_widecoind};

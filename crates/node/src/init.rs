@@ -1,0 +1,332 @@
+//! Start-up and shutdown in Widecoin Core's order and words
+//! (`src/widecoind.cpp` `AppInit`, `src/init.cpp` `AppInit*`, `Shutdown`).
+
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use widecoin_chainparams::{ChainParams, ChainType, RegtestOptions, SignetOptions};
+use widecoin_common::args::{help_requested, ArgsManager};
+use widecoin_common::{fs as wfs, init::init_config, options, version};
+use widecoin_logging::{GetterArgs, LogConfig, Logger, LoggerHandle};
+
+use crate::context::{MempoolSettings, NetworkSettings, NodeContext, DEFAULT_MAX_TIP_AGE};
+use crate::interaction::{parameter_interaction, parse_amount_arg};
+use crate::server::RpcServer;
+use crate::shutdown::{install_signal_handlers, Shutdown};
+
+/// `widecoind`'s `main`: returns the process exit code.
+pub fn main_widecoind() -> i32 {
+    let argv: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    run_widecoind(&argv)
+}
+
+/// Core's `InitError`: logged, and printed to stderr as `Error: ...`.
+pub(crate) fn init_error(msg: &str) {
+    tracing::info!("Error: {msg}");
+    eprintln!("Error: {msg}");
+}
+
+/// Core's `InitWarning`.
+pub(crate) fn init_warning(msg: &str) {
+    tracing::info!("Warning: {msg}");
+    eprintln!("Warning: {msg}");
+}
+
+/// Parses arguments and configuration, then runs the node until shutdown.
+pub fn run_widecoind(argv: &[String]) -> i32 {
+    // Buffer log messages until debug.log is open, as Core does.
+    let logger = Logger::install();
+    let mut args = ArgsManager::new();
+    options::setup_server_args(&mut args);
+    if let Err(e) = args.parse_parameters(argv) {
+        init_error(&format!("Error parsing command line arguments: {e}"));
+        return 1;
+    }
+    if let Err(e) = init_config(&mut args) {
+        init_error(&e.full_message());
+        return 1;
+    }
+    if let Some(token) = argv.iter().skip(1).find(|a| !a.starts_with('-')) {
+        init_error(&format!(
+            "Command line contains unexpected token '{token}', see widecoind -h for a list of options."
+        ));
+        return 1;
+    }
+    if help_requested(&args) || args.is_arg_set("-version") {
+        let text = if args.is_arg_set("-version") {
+            version::widecoind_version_text()
+        } else {
+            version::widecoind_help_text(&args)
+        };
+        print!("{text}");
+        return 0;
+    }
+
+    let shutdown = Shutdown::new();
+    let node = app_init(&mut args, &logger, &shutdown).ok();
+    let ok = node.is_some();
+    crate::daemon::report_init_result(ok);
+    if let Some(node) = &node {
+        shutdown.wait();
+        node.interrupt();
+    }
+    if let Some(node) = node {
+        node.shutdown();
+    }
+    logger.flush();
+    if ok {
+        0
+    } else {
+        1
+    }
+}
+
+/// Initialisation failed; the reason was already reported with [`init_error`].
+pub(crate) struct InitFailed;
+
+/// What runs between start-up and shutdown.
+pub(crate) struct RunningNode {
+    node: Arc<NodeContext>,
+    server: Option<RpcServer>,
+    pid_file: Option<PathBuf>,
+    _lock: wfs::DirLock,
+}
+
+impl RunningNode {
+    /// Core's `Interrupt`: wake everything that waits.
+    fn interrupt(&self) {
+        if let Some(s) = &self.server {
+            s.interrupt();
+        }
+        self.node.chain.notify_all();
+    }
+
+    /// Core's `Shutdown`.
+    fn shutdown(mut self) {
+        tracing::info!("Shutdown: In progress...");
+        if let Some(s) = self.server.take() {
+            s.stop();
+        }
+        if let Some(p) = &self.pid_file {
+            if let Err(e) = std::fs::remove_file(p) {
+                tracing::info!("Shutdown: Unable to remove PID file: {e}");
+            }
+        }
+        tracing::info!("Shutdown: done");
+    }
+}
+
+fn app_init(
+    args: &mut ArgsManager,
+    logger: &LoggerHandle,
+    shutdown: &Arc<Shutdown>,
+) -> Result<RunningNode, InitFailed> {
+    let fail = |msg: &str| {
+        init_error(msg);
+        InitFailed
+    };
+    // -server defaults to true for widecoind.
+    args.soft_set_bool_arg("-server", true);
+
+    // InitLogging
+    let net_dir = args.get_data_dir_net().map_err(|e| fail(&e))?;
+    let log_config = {
+        let a = &*args;
+        LogConfig::from_args(&GetterArgs(|name: &str| a.get_args(name)), &net_dir)
+            .map_err(|e| fail(&e.to_string()))?
+    };
+    logger.configure(&log_config);
+    parameter_interaction(args);
+
+    // AppInitParameterInteraction
+    let chain_type = args.get_chain_type().map_err(|e| fail(&e))?;
+    let chain_params = make_chain_params(args, chain_type).map_err(|e| fail(&e))?;
+    if let Some(err) = args.unsuitable_section_only_args_error() {
+        init_warning(&err);
+    }
+    for w in args.unrecognized_section_warnings() {
+        init_warning(&w);
+    }
+    if args.is_arg_set("-blocksdir") {
+        let dir = PathBuf::from(args.get_arg_or("-blocksdir", ""));
+        if !dir.is_dir() {
+            return Err(fail(&format!(
+                "Specified blocks directory \"{}\" does not exist.",
+                args.get_arg_or("-blocksdir", "")
+            )));
+        }
+    }
+    if args.get_int_arg("-peertimeout", 60) <= 0 {
+        return Err(fail("peertimeout must be a positive integer."));
+    }
+    let mempool = mempool_settings(args).map_err(|e| fail(&e))?;
+    let max_tip_age = args.get_int_arg("-maxtipage", DEFAULT_MAX_TIP_AGE);
+
+    // Daemonize before any thread is started, then lock the data directory.
+    if args.get_bool_arg("-daemon", false) || args.get_bool_arg("-daemonwait", false) {
+        crate::daemon::daemonize(args.get_bool_arg("-daemonwait", false)).map_err(|e| fail(&e))?;
+    }
+    if !wfs::dir_is_writable(&net_dir) {
+        return Err(fail(&wfs::dir_not_writable_message(&net_dir)));
+    }
+    let lock =
+        wfs::lock_directory(&net_dir, wfs::LOCK_FILE_NAME).map_err(|e| fail(&e.to_string()))?;
+
+    // AppInitMain
+    let pid_file = wfs::pid_file_path(args);
+    wfs::create_pid_file(&pid_file).map_err(|e| fail(&e))?;
+    if let Err(e) =
+        logger.start_logging(log_config.debug_log_file.is_some() && log_config.shrink_debug_file)
+    {
+        let _ = std::fs::remove_file(&pid_file);
+        return Err(fail(&e.to_string()));
+    }
+    log_startup(args, &net_dir);
+    {
+        let logger = logger.clone();
+        let shutdown = shutdown.clone();
+        install_signal_handlers(shutdown, move || logger.reopen())
+            .map_err(|e| fail(&format!("Failed to install signal handlers: {e}")))?;
+    }
+
+    let node = Arc::new(NodeContext::new(
+        chain_params,
+        shutdown.clone(),
+        logger.clone(),
+        mempool,
+        network_settings(args),
+        max_tip_age,
+    ));
+    {
+        let node = node.clone();
+        shutdown.on_request(move || node.chain.notify_all());
+    }
+
+    let server = if args.get_bool_arg("-server", false) {
+        let server = RpcServer::start(args, &net_dir, &node, &log_config).map_err(|e| {
+            let _ = std::fs::remove_file(&pid_file);
+            fail(&e)
+        })?;
+        Some(server)
+    } else {
+        None
+    };
+    let set_status = |s: &str| {
+        tracing::info!("init message: {s}");
+        if let Some(server) = &server {
+            server.table().set_warmup_status(s);
+        }
+    };
+    set_status("Loading block index…");
+    for dir in ["blocks", "chainstate"] {
+        std::fs::create_dir_all(net_dir.join(dir))
+            .map_err(|e| fail(&format!("Failed to create {dir} directory: {e}")))?;
+    }
+    set_status("Verifying blocks…");
+    let tip = node.chain.tip();
+    tracing::info!("nBestHeight = {}", tip.height);
+    node.mempool
+        .loaded
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    if let Some(server) = &server {
+        server.table().set_warmup_finished();
+    }
+    tracing::info!("init message: Done loading");
+    Ok(RunningNode {
+        node,
+        server,
+        pid_file: Some(pid_file),
+        _lock: lock,
+    })
+}
+
+/// `init::LogPackageVersion` and the data directory lines of `AppInitMain`.
+fn log_startup(args: &mut ArgsManager, net_dir: &std::path::Path) {
+    tracing::info!(
+        "{} version {}",
+        version::PACKAGE_NAME,
+        version::format_full_version()
+    );
+    for line in args.take_log_messages() {
+        tracing::info!("{line}");
+    }
+    tracing::info!(
+        "Default data directory {}",
+        widecoin_common::args::default_data_dir().display()
+    );
+    tracing::info!("Using data directory {}", net_dir.display());
+    tracing::info!("Config file: {}", args.get_config_file_path().display());
+    for line in args.log_args() {
+        tracing::info!("{line}");
+    }
+}
+
+/// `CreateChainParams`, with `-signetchallenge`/`-signetseednode` and the regtest
+/// test options.
+fn make_chain_params(args: &ArgsManager, chain: ChainType) -> Result<ChainParams, String> {
+    match chain {
+        ChainType::Regtest => {
+            let opts = RegtestOptions::from_args(
+                args.get_bool_arg_opt("-fastprune"),
+                &args.get_args("-testactivationheight"),
+                &args.get_args("-vbparams"),
+            )
+            .map_err(|e| e.to_string())?;
+            Ok(ChainParams::regtest(&opts))
+        }
+        ChainType::Signet => {
+            let opts = SignetOptions::from_args(
+                args.is_arg_set("-signetseednode")
+                    .then(|| args.get_args("-signetseednode")),
+                args.is_arg_set("-signetchallenge")
+                    .then(|| args.get_args("-signetchallenge")),
+            )
+            .map_err(|e| e.to_string())?;
+            Ok(ChainParams::signet(&opts))
+        }
+        other => Ok(ChainParams::new(other)),
+    }
+}
+
+fn mempool_settings(args: &ArgsManager) -> Result<MempoolSettings, String> {
+    let blocksonly = args.get_bool_arg("-blocksonly", false);
+    let default_mb = if blocksonly { 5 } else { 300 };
+    Ok(MempoolSettings {
+        max_size_bytes: args.get_int_arg("-maxmempool", default_mb) * 1_000_000,
+        min_relay_feerate: parse_amount_arg(args, "-minrelaytxfee", 1000)?,
+        incremental_relay_feerate: parse_amount_arg(args, "-incrementalrelayfee", 1000)?,
+        full_rbf: args.get_bool_arg("-mempoolfullrbf", false),
+        loaded: AtomicBool::new(false),
+    })
+}
+
+/// `NODE_NETWORK | NODE_WITNESS | NODE_NETWORK_LIMITED`, plus what options add.
+fn network_settings(args: &ArgsManager) -> NetworkSettings {
+    let mut services: u64 = (1 << 10) | (1 << 3);
+    if args.get_int_arg("-prune", 0) == 0 {
+        services |= 1;
+    }
+    if args.get_bool_arg("-peerbloomfilters", false) {
+        services |= 1 << 2;
+    }
+    if args.get_bool_arg("-peerblockfilters", false) {
+        services |= 1 << 6;
+    }
+    if args.get_bool_arg("-v2transport", false) {
+        services |= 1 << 11;
+    }
+    let comments = args.get_args("-uacomment");
+    NetworkSettings {
+        subversion: version::format_sub_version(
+            version::CLIENT_NAME,
+            version::CLIENT_VERSION,
+            &comments,
+        ),
+        local_services: services,
+        network_active: args.get_bool_arg("-networkactive", true),
+        relay_txes: !args.get_bool_arg("-blocksonly", false),
+    }
+}

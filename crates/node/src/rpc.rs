@@ -1,0 +1,24 @@
+//! The node's RPC methods, by Core's categories.
+
+mod blockchain;
+mod mempool;
+mod net;
+mod node;
+pub mod util;
+
+use std::sync::Arc;
+
+use widecoin_rpc::RpcTable;
+
+use crate::context::NodeContext;
+
+pub use blockchain::parse_hash_v;
+pub use net::PROTOCOL_VERSION;
+
+/// Registers every node-side method.
+pub fn register_node_rpcs(table: &RpcTable, node: &Arc<NodeContext>) {
+    blockchain::register(table, node);
+    mempool::register(table, node);
+    net::register(table, node);
+    node::register(table, node);
+}
