@@ -1,1 +1,3 @@
-fn main() { std::process::exit(widecoin_cli::main_cli()) }
+fn main() {
+    std::process::exit(widecoin_cli::main_cli())
+}

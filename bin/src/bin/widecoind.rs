@@ -1,1 +1,3 @@
-fn main() { std::process::exit(widecoin_node::main_widecoind()) }
+fn main() {
+    std::process::exit(widecoin_node::main_widecoind())
+}

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use widecoin_chainparams::{ChainParams, ChainType, RegtestOptions, SignetOptions};
 use widecoin_common::args::{help_requested, ArgsManager};
 use widecoin_common::{fs as wfs, init::init_config, options, version};
-use widecoin_logging::{GetterArgs, LogConfig, Logger, LoggerHandle};
+use widecoin_logging::{LogArgs, LogConfig, Logger, LoggerHandle};
 
 use crate::context::{MempoolSettings, NetworkSettings, NodeContext, DEFAULT_MAX_TIP_AGE};
 use crate::interaction::{parameter_interaction, parse_amount_arg};
@@ -84,6 +84,24 @@ pub fn run_widecoind(argv: &[String]) -> i32 {
     }
 }
 
+/// The logging options, read through the node's argument manager.
+struct LogArgsOf<'a>(&'a ArgsManager);
+
+impl LogArgs for LogArgsOf<'_> {
+    fn get_args(&self, name: &str) -> Vec<String> {
+        self.0.get_args(name)
+    }
+    fn get_arg(&self, name: &str) -> Option<String> {
+        self.0.get_arg(name)
+    }
+    fn get_bool_arg(&self, name: &str, default: bool) -> bool {
+        self.0.get_bool_arg(name, default)
+    }
+    fn is_arg_negated(&self, name: &str) -> bool {
+        self.0.is_arg_negated(name)
+    }
+}
+
 /// Initialisation failed; the reason was already reported with [`init_error`].
 pub(crate) struct InitFailed;
 
@@ -133,11 +151,8 @@ fn app_init(
 
     // InitLogging
     let net_dir = args.get_data_dir_net().map_err(|e| fail(&e))?;
-    let log_config = {
-        let a = &*args;
-        LogConfig::from_args(&GetterArgs(|name: &str| a.get_args(name)), &net_dir)
-            .map_err(|e| fail(&e.to_string()))?
-    };
+    let log_config =
+        LogConfig::from_args(&LogArgsOf(args), &net_dir).map_err(|e| fail(&e.to_string()))?;
     logger.configure(&log_config);
     parameter_interaction(args);
 

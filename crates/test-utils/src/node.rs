@@ -196,7 +196,10 @@ impl TestNode {
             Some(v) if v.get("error").is_some_and(|e| !e.is_null()) => Err(RpcCallError {
                 http_status: r.status,
                 code: v["error"]["code"].as_i64(),
-                message: v["error"]["message"].as_str().unwrap_or_default().to_string(),
+                message: v["error"]["message"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
             }),
             Some(v) if r.status == 200 => Ok(v["result"].clone()),
             _ => Err(RpcCallError {

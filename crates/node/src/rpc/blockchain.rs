@@ -30,6 +30,20 @@ pub fn register(table: &RpcTable, node: &Arc<NodeContext>) {
     table.register(waitfornewblock(node.clone()));
     table.register(waitforblock(node.clone()));
     table.register(waitforblockheight(node.clone()));
+    table.register(syncwithvalidationinterfacequeue());
+}
+
+/// Validation notifications are delivered synchronously until the chainstate
+/// crate brings a queue, so there is never anything to wait for.
+fn syncwithvalidationinterfacequeue() -> RpcCommand {
+    let spec = RpcMethod::new(
+        "syncwithvalidationinterfacequeue",
+        "\nWaits for the validation interface queue to catch up on everything that was there when we entered this function.\n",
+        vec![],
+        vec![RpcResult::new(ResultType::None, "", "")],
+        examples("syncwithvalidationinterfacequeue", "", ""),
+    );
+    RpcCommand::new("hidden", spec, move |_req: &RpcRequest| Ok(Value::Null))
 }
 
 fn getblockcount(node: Arc<NodeContext>) -> RpcCommand {
