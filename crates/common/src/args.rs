@@ -236,6 +236,14 @@ impl ArgsManager {
     }
 
     /// The flags of a registered option (`"-name"`), `None` if unknown.
+    /// The names (with the leading dash) of every registered option.
+    pub fn registered_args(&self) -> Vec<String> {
+        self.available_args
+            .values()
+            .flat_map(|args| args.keys().cloned())
+            .collect()
+    }
+
     pub fn get_arg_flags(&self, name: &str) -> Option<ArgFlags> {
         self.available_args
             .values()

@@ -200,6 +200,7 @@ fn app_init(
         return Err(fail(&e.to_string()));
     }
     log_startup(args, &net_dir);
+    crate::not_yet::log_not_yet_effective(args);
     {
         let logger = logger.clone();
         let shutdown = shutdown.clone();

@@ -6,6 +6,7 @@ pub mod context;
 mod daemon;
 mod init;
 mod interaction;
+mod not_yet;
 pub mod rpc;
 mod server;
 pub mod shutdown;
