@@ -1,11 +1,15 @@
 //! The traits that cross process boundaries, and the owned data they carry.
 //!
 //! Every interface here has an in-process implementation (next to the code that
-//! owns the state) and, later, a Cap'n Proto proxy in the `ipc` crate. Only
-//! binaries choose between them. See `../shared/IPC.md`.
+//! owns the state) and a Cap'n Proto proxy in the `ipc` crate. Only binaries
+//! choose between them. See `../shared/IPC.md`.
 
 pub mod echo;
+pub mod error;
+pub mod init;
 pub mod rpc;
 
-pub use echo::Echo;
+pub use echo::{Echo, LocalEcho};
+pub use error::IpcError;
+pub use init::{Init, LocalInit};
 pub use rpc::{RpcError, RpcErrorCode};

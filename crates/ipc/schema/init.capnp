@@ -1,0 +1,16 @@
+# Init: the bootstrap capability every Widecoin process serves on a new
+# connection. It hands out the other interfaces.
+#
+# STABILITY: ordinals (@N) are a published wire protocol: never renumber,
+# retype or remove a field or method; only add new ones with higher ordinals.
+# Planned next: makeNode @1, makeChain @2, makeWalletLoader @3.
+
+@0x968cc37e217da3a7;
+
+using Common = import "common.capnp";
+using Echo = import "echo.capnp";
+
+interface Init {
+  # `error` is set (and `result` null) when the implementation refused.
+  makeEcho @0 () -> (result :Echo.Echo, error :Common.RemoteError);
+}

@@ -1,0 +1,375 @@
+//! A connection to a peer process and the event-loop thread that runs it.
+//!
+//! capnp-rust objects are `!Send`, so each connection gets its own thread
+//! (`capnp-loop`) running capnp-rpc on a current-thread tokio runtime inside a
+//! `LocalSet`. The rest of the program holds a [`Connection`] (`Send + Sync`)
+//! and hands the loop closures ([`Job`]s) through a channel; a caller blocks
+//! on a channel of its own for the answer. When the socket closes, or the
+//! connection is closed from this side, the loop ends and drops every pending
+//! job and call, which answers every waiting caller with
+//! [`IpcError::Disconnected`] at once: a dead peer never leaves a caller
+//! hanging.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::future::Future;
+use std::os::unix::net::UnixStream;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+
+use capnp_rpc::rpc_twoparty_capnp::Side;
+use capnp_rpc::{twoparty, RpcSystem};
+use futures::FutureExt as _;
+use tokio::sync::{mpsc, Notify};
+use tokio_util::compat::{TokioAsyncReadCompatExt as _, TokioAsyncWriteCompatExt as _};
+use widecoin_interfaces::{Init, IpcError};
+
+use crate::init_capnp::init;
+use crate::server::{InitServer, WorkerPool};
+
+/// The name of every connection's event-loop thread (Core's `capnp-loop`).
+pub const LOOP_THREAD_NAME: &str = "capnp-loop";
+
+/// A closure run on the loop thread.
+pub(crate) type Job = Box<dyn FnOnce(&LoopCtx) + Send>;
+
+/// A future that runs on the loop thread (it may hold `!Send` capnp objects).
+pub(crate) type LocalFuture<T> = Pin<Box<dyn Future<Output = T>>>;
+
+thread_local! {
+    static ON_LOOP_THREAD: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Which end of the connection this process is. It only decides which
+/// bootstrap capability is whose; both ends may serve an `Init` and both may
+/// call the other's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The spawning or connecting process.
+    Client,
+    /// The spawned or listening process.
+    Server,
+}
+
+impl Role {
+    fn side(self) -> Side {
+        match self {
+            Role::Client => Side::Client,
+            Role::Server => Side::Server,
+        }
+    }
+    fn peer_side(self) -> Side {
+        match self {
+            Role::Client => Side::Server,
+            Role::Server => Side::Client,
+        }
+    }
+}
+
+/// State that lives on the loop thread: the peer's `Init` and the remote
+/// capabilities that proxies refer to by number.
+pub(crate) struct LoopCtx {
+    pub(crate) remote_init: init::Client,
+    caps: CapRegistry,
+}
+
+impl LoopCtx {
+    /// The capability `id` as an interface `C`.
+    pub(crate) fn cap<C: capnp::capability::FromClientHook>(&self, id: u64) -> Option<C> {
+        self.caps.get(id)
+    }
+
+    pub(crate) fn release_cap(&self, id: u64) {
+        self.caps.0.borrow_mut().map.remove(&id);
+    }
+
+    /// The registry, for a future that outlives the job.
+    pub(crate) fn cap_registry(&self) -> CapRegistry {
+        self.caps.clone()
+    }
+}
+
+#[derive(Default)]
+struct Caps {
+    map: HashMap<u64, capnp::capability::Client>,
+    next: u64,
+}
+
+/// Remote capabilities that `Send` proxies refer to by number.
+#[derive(Clone, Default)]
+pub(crate) struct CapRegistry(Rc<RefCell<Caps>>);
+
+impl CapRegistry {
+    /// Keeps `cap` alive for a proxy; the proxy refers to it by the number returned.
+    pub(crate) fn add(&self, cap: capnp::capability::Client) -> u64 {
+        let mut caps = self.0.borrow_mut();
+        caps.next += 1;
+        let id = caps.next;
+        caps.map.insert(id, cap);
+        id
+    }
+
+    fn get<C: capnp::capability::FromClientHook>(&self, id: u64) -> Option<C> {
+        self.0
+            .borrow()
+            .map
+            .get(&id)
+            .map(|c| C::new(c.hook.add_ref()))
+    }
+}
+
+struct Shared {
+    jobs: mpsc::UnboundedSender<Job>,
+    shutdown: Arc<Notify>,
+    closed: Arc<(Mutex<bool>, Condvar)>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    /// A second descriptor of the socket, to shut it down whatever the loop
+    /// thread is doing.
+    socket: UnixStream,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        self.shutdown.notify_one();
+        let _ = self.socket.shutdown(std::net::Shutdown::Both);
+    }
+}
+
+/// A connection to a peer process (`Send + Sync`, cheap to clone). The
+/// connection closes when [`Connection::close`] is called, when the peer
+/// closes its end, or when the last clone (including the proxies made from
+/// it) is dropped.
+#[derive(Clone)]
+pub struct Connection {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+impl Connection {
+    /// Starts the event loop for `stream`, serving `local_init` (if any) as
+    /// this side's bootstrap capability.
+    pub fn new(
+        stream: UnixStream,
+        role: Role,
+        local_init: Option<Arc<dyn Init>>,
+    ) -> Result<Connection, IpcError> {
+        let socket = stream.try_clone().map_err(io_error)?;
+        stream.set_nonblocking(true).map_err(io_error)?;
+        let (jobs_tx, jobs_rx) = mpsc::unbounded_channel();
+        let shutdown = Arc::new(Notify::new());
+        let closed = Arc::new((Mutex::new(false), Condvar::new()));
+        let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel(1);
+        let thread = {
+            let shutdown = shutdown.clone();
+            let closed = closed.clone();
+            std::thread::Builder::new()
+                .name(LOOP_THREAD_NAME.into())
+                .spawn(move || {
+                    ON_LOOP_THREAD.with(|f| f.set(true));
+                    run_loop(stream, role, local_init, jobs_rx, shutdown, ready_tx);
+                    let (lock, cvar) = &*closed;
+                    *lock.lock().unwrap_or_else(|e| e.into_inner()) = true;
+                    cvar.notify_all();
+                })
+                .map_err(io_error)?
+        };
+        // The loop reports whether it could set up its runtime.
+        match ready_rx.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                let _ = thread.join();
+                return Err(e);
+            }
+            Err(_) => {
+                let _ = thread.join();
+                return Err(IpcError::Transport("IPC event loop failed to start".into()));
+            }
+        }
+        Ok(Connection {
+            shared: Arc::new(Shared {
+                jobs: jobs_tx,
+                shutdown,
+                closed,
+                thread: Mutex::new(Some(thread)),
+                socket,
+            }),
+        })
+    }
+
+    /// Runs `job` on the loop thread, without waiting for it.
+    pub(crate) fn post(&self, job: Job) -> Result<(), IpcError> {
+        self.shared
+            .jobs
+            .send(job)
+            .map_err(|_| IpcError::Disconnected)
+    }
+
+    /// Runs `f` on the loop thread and blocks until the future it returns
+    /// finishes. Returns `Disconnected` if the connection closes first.
+    pub(crate) fn call<T, F>(&self, f: F) -> Result<T, IpcError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&LoopCtx) -> LocalFuture<Result<T, IpcError>> + Send + 'static,
+    {
+        if ON_LOOP_THREAD.with(|f| f.get()) {
+            return Err(IpcError::Transport(
+                "blocking IPC call made on the IPC event loop thread".into(),
+            ));
+        }
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        self.post(Box::new(move |ctx| {
+            let fut = f(ctx);
+            tokio::task::spawn_local(fut.map(move |r| {
+                let _ = tx.send(r);
+            }));
+        }))?;
+        // A closed connection drops the job or the task, and with it `tx`.
+        rx.recv().unwrap_or(Err(IpcError::Disconnected))
+    }
+
+    /// Closes the connection (the peer sees the socket close) and waits for
+    /// the loop thread to finish. Calls in progress fail with
+    /// `Disconnected`. Does nothing if already closed.
+    pub fn close(&self) {
+        self.shared.shutdown.notify_one();
+        let _ = self.shared.socket.shutdown(std::net::Shutdown::Both);
+        self.join();
+    }
+
+    /// Blocks until the connection is closed, by either side.
+    pub fn wait_closed(&self) {
+        let (lock, cvar) = &*self.shared.closed;
+        let mut closed = lock.lock().unwrap_or_else(|e| e.into_inner());
+        while !*closed {
+            closed = cvar.wait(closed).unwrap_or_else(|e| e.into_inner());
+        }
+        drop(closed);
+        self.join();
+    }
+
+    /// Has the connection closed?
+    pub fn is_closed(&self) -> bool {
+        *self
+            .shared
+            .closed
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn join(&self) {
+        if ON_LOOP_THREAD.with(|f| f.get()) {
+            return;
+        }
+        let thread = self
+            .shared
+            .thread
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(t) = thread {
+            let _ = t.join();
+        } else {
+            // Another thread is joining: wait for the flag instead.
+            let (lock, cvar) = &*self.shared.closed;
+            let mut closed = lock.lock().unwrap_or_else(|e| e.into_inner());
+            while !*closed {
+                closed = cvar.wait(closed).unwrap_or_else(|e| e.into_inner());
+            }
+        }
+    }
+}
+
+pub(crate) fn io_error(e: std::io::Error) -> IpcError {
+    IpcError::Transport(e.to_string())
+}
+
+/// Maps a Cap'n Proto exception to the error a caller sees.
+pub(crate) fn capnp_error(e: capnp::Error) -> IpcError {
+    match e.kind {
+        // A socket closed in the middle of a message is a dead peer too.
+        capnp::ErrorKind::Disconnected | capnp::ErrorKind::PrematureEndOfFile => {
+            IpcError::Disconnected
+        }
+        _ => IpcError::Transport(e.to_string()),
+    }
+}
+
+/// The body of the loop thread.
+fn run_loop(
+    stream: UnixStream,
+    role: Role,
+    local_init: Option<Arc<dyn Init>>,
+    mut jobs: mpsc::UnboundedReceiver<Job>,
+    shutdown: Arc<Notify>,
+    ready: std::sync::mpsc::SyncSender<Result<(), IpcError>>,
+) {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            let _ = ready.send(Err(io_error(e)));
+            return;
+        }
+    };
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&runtime, async move {
+        let stream = match tokio::net::UnixStream::from_std(stream) {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = ready.send(Err(io_error(e)));
+                return;
+            }
+        };
+        let (read, write) = stream.into_split();
+        let network = twoparty::VatNetwork::new(
+            futures::io::BufReader::new(read.compat()),
+            futures::io::BufWriter::new(write.compat_write()),
+            role.side(),
+            capnp::message::ReaderOptions::new(),
+        );
+        let pool = Rc::new(WorkerPool::new());
+        let bootstrap = local_init.map(|init| {
+            let client: init::Client = capnp_rpc::new_client(InitServer::new(init, pool.clone()));
+            client.client
+        });
+        let mut rpc_system = RpcSystem::new(Box::new(network), bootstrap);
+        let ctx = LoopCtx {
+            remote_init: rpc_system.bootstrap(role.peer_side()),
+            caps: CapRegistry::default(),
+        };
+        let _ = ready.send(Ok(()));
+        let run_jobs = async {
+            while let Some(job) = jobs.recv().await {
+                job(&ctx);
+            }
+        };
+        tokio::select! {
+            r = rpc_system => {
+                if let Err(e) = r {
+                    tracing::debug!(target: "ipc", "{} IPC connection error: {}", crate::log::tag(), e);
+                }
+            }
+            _ = shutdown.notified() => {}
+            _ = run_jobs => {}
+        }
+        // Everything holding a capability goes before the runtime does.
+        ctx.caps.0.borrow_mut().map.clear();
+        drop(ctx);
+    });
+    // Dropping the LocalSet drops the calls still in progress, and with them
+    // their callers' reply channels: each caller gets `Disconnected`.
+    drop(local);
+    drop(runtime);
+}

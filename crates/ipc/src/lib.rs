@@ -1,0 +1,37 @@
+//! Cap'n Proto IPC between Widecoin processes (Core's `src/ipc` and
+//! libmultiprocess): the schemas, `Send + Sync` proxies of the
+//! `widecoin-interfaces` traits, the servers that wrap their implementations,
+//! and spawning a process to talk to. See `../shared/IPC.md`.
+//!
+//! Threads: each [`Connection`] has one event-loop thread (`capnp-loop`) that
+//! does all its socket I/O; callers block on their own thread until the loop
+//! hands back the answer; served calls run on worker threads (`ipc-worker.N`).
+//!
+//! Only binaries should depend on this crate: libraries take the traits.
+
+#[allow(clippy::all, unused, unreachable_pub, rust_2018_idioms)]
+#[rustfmt::skip]
+#[path = "generated/common_capnp.rs"]
+pub(crate) mod common_capnp;
+#[allow(clippy::all, unused, unreachable_pub, rust_2018_idioms)]
+#[rustfmt::skip]
+#[path = "generated/echo_capnp.rs"]
+pub(crate) mod echo_capnp;
+#[allow(clippy::all, unused, unreachable_pub, rust_2018_idioms)]
+#[rustfmt::skip]
+#[path = "generated/init_capnp.rs"]
+pub(crate) mod init_capnp;
+
+mod client;
+mod connection;
+mod log;
+mod process;
+mod server;
+
+pub use client::{EchoClient, InitClient};
+pub use connection::{Connection, Role, LOOP_THREAD_NAME};
+pub use process::{
+    parse_ipcfd_arg, serve_if_spawned, serve_ipcfd, sibling_executable, spawn_echo,
+    spawn_echo_path, spawn_init, spawn_init_path, spawn_process, spawn_process_path, wait_process,
+    IpcfdArg, ProcessHandle,
+};
