@@ -33,6 +33,15 @@ impl HttpResponse {
     }
 }
 
+/// The `Authorization` header value for `user:password`.
+pub fn basic_auth(user_pass: &str) -> String {
+    use base64::Engine as _;
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(user_pass)
+    )
+}
+
 /// A keep-alive connection to one server.
 pub struct HttpClient {
     reader: BufReader<TcpStream>,
@@ -76,11 +85,7 @@ impl HttpClient {
 
     /// A POST with Basic auth built from `user:password`.
     pub fn post(&mut self, path: &str, auth: &str, body: &[u8]) -> io::Result<HttpResponse> {
-        use base64::Engine as _;
-        let basic = format!(
-            "Basic {}",
-            base64::engine::general_purpose::STANDARD.encode(auth)
-        );
+        let basic = basic_auth(auth);
         self.request(
             "POST",
             path,

@@ -5,6 +5,11 @@
 
 mod http;
 mod node;
+mod util;
 
-pub use http::{HttpClient, HttpResponse};
-pub use node::{free_port, NodeOptions, RpcCallError, TestNode};
+pub use http::{basic_auth, HttpClient, HttpResponse};
+pub use node::{chain_subdir, free_port, NodeOptions, RpcCallError, TestNode};
+pub use util::{
+    kill_pid, local_non_loopback_ipv4, pid_alive, poll_until, rpcauth_value, run_to_exit,
+    RunOutput, DEADLINE,
+};
