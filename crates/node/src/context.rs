@@ -49,6 +49,8 @@ pub struct NodeContext {
     pub size_on_disk: u64,
     /// Latched once the node leaves initial block download.
     ibd_done: AtomicBool,
+    /// `echoipc` through another process, when this is `widecoin-node`.
+    pub echo_ipc: Option<crate::init::EchoIpc>,
 }
 
 impl NodeContext {
@@ -60,6 +62,7 @@ impl NodeContext {
         mempool: MempoolSettings,
         network: NetworkSettings,
         max_tip_age: i64,
+        echo_ipc: Option<crate::init::EchoIpc>,
     ) -> Self {
         let chain = ActiveChain::new(chain_params.genesis_block());
         let size_on_disk = genesis_record_size(&chain_params);
@@ -73,6 +76,7 @@ impl NodeContext {
             max_tip_age,
             size_on_disk,
             ibd_done: AtomicBool::new(false),
+            echo_ipc,
         }
     }
 

@@ -10,17 +10,38 @@ use widecoin_common::args::{help_requested, ArgsManager};
 use widecoin_common::{fs as wfs, init::init_config, options, version};
 use widecoin_logging::{LogArgs, LogConfig, Logger, LoggerHandle};
 
+use widecoin_interfaces::IpcError;
+
 use crate::context::{MempoolSettings, NetworkSettings, NodeContext, DEFAULT_MAX_TIP_AGE};
 use crate::interaction::{parameter_interaction, parse_amount_arg};
 use crate::server::RpcServer;
 use crate::shutdown::{install_signal_handlers, Shutdown};
 
+/// How this process reaches other processes: `None` in `widecoind` (one
+/// process), set by `widecoin-node`. Only binaries choose, so this crate does
+/// not depend on the IPC crate.
+#[derive(Clone, Default)]
+pub struct ProcessKind {
+    /// Echoes a text through a freshly spawned process (`echoipc`).
+    pub echo_ipc: Option<EchoIpc>,
+}
+
+/// `echoipc`'s round trip through another process.
+pub type EchoIpc = Arc<dyn Fn(&str) -> Result<String, IpcError> + Send + Sync>;
+
 /// `widecoind`'s `main`: returns the process exit code.
 pub fn main_widecoind() -> i32 {
-    let argv: Vec<String> = std::env::args_os()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
-    run_widecoind(&argv)
+    run_node(
+        &std::env::args_os()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect::<Vec<_>>(),
+        ProcessKind::default(),
+    )
+}
+
+/// Runs `widecoind` with these arguments.
+pub fn run_widecoind(argv: &[String]) -> i32 {
+    run_node(argv, ProcessKind::default())
 }
 
 /// Core's `InitError`: logged, and printed to stderr as `Error: ...`.
@@ -36,7 +57,7 @@ pub(crate) fn init_warning(msg: &str) {
 }
 
 /// Parses arguments and configuration, then runs the node until shutdown.
-pub fn run_widecoind(argv: &[String]) -> i32 {
+pub fn run_node(argv: &[String], kind: ProcessKind) -> i32 {
     // Buffer log messages until debug.log is open, as Core does.
     let logger = Logger::install();
     let mut args = ArgsManager::new();
@@ -66,7 +87,7 @@ pub fn run_widecoind(argv: &[String]) -> i32 {
     }
 
     let shutdown = Shutdown::new();
-    let node = app_init(&mut args, &logger, &shutdown).ok();
+    let node = app_init(&mut args, &logger, &shutdown, kind).ok();
     let ok = node.is_some();
     crate::daemon::report_init_result(ok);
     if let Some(node) = &node {
@@ -141,6 +162,7 @@ fn app_init(
     args: &mut ArgsManager,
     logger: &LoggerHandle,
     shutdown: &Arc<Shutdown>,
+    kind: ProcessKind,
 ) -> Result<RunningNode, InitFailed> {
     let fail = |msg: &str| {
         init_error(msg);
@@ -215,6 +237,7 @@ fn app_init(
         mempool,
         network_settings(args),
         max_tip_age,
+        kind.echo_ipc,
     ));
     {
         let node = node.clone();

@@ -8,11 +8,34 @@ use widecoin_rpc::{
     RpcMethod, RpcRequest, RpcResult, RpcTable,
 };
 
+use widecoin_interfaces::echo::LocalEcho;
+use widecoin_interfaces::Echo;
+
 use crate::context::NodeContext;
 
 pub fn register(table: &RpcTable, node: &Arc<NodeContext>) {
     table.register(logging(node.clone()));
     table.register(setmocktime(node.clone()));
+    table.register(echoipc(node.clone()));
+}
+
+fn echoipc(node: Arc<NodeContext>) -> RpcCommand {
+    let spec = RpcMethod::new(
+        "echoipc",
+        "\nEcho back the input argument, passing it through a spawned process in a multiprocess build.\nThis command is for testing.\n",
+        vec![RpcArg::required("arg", ArgType::Str, "The string to echo")],
+        vec![RpcResult::new(ResultType::Str, "echo", "The echoed string.")],
+        help_example_cli("echo", "\"Hello world\"") + &help_example_rpc("echo", "\"Hello world\""),
+    );
+    RpcCommand::new("hidden", spec, move |req: &RpcRequest| {
+        let text: String = req.arg(0)?;
+        let echoed = match &node.echo_ipc {
+            Some(through_process) => through_process(&text),
+            // One process: echo locally, so the RPC answers the same.
+            None => LocalEcho.echo(&text),
+        };
+        echoed.map(Value::String).map_err(|e| e.into_rpc_error())
+    })
 }
 
 fn logging(node: Arc<NodeContext>) -> RpcCommand {
