@@ -126,6 +126,7 @@ fn run(
 ) -> Result<Outcome, CliError> {
     if config.stdinrpcpass {
         prompt(term, "RPC password> ");
+        let _no_echo = term.stdin_is_terminal.then(crate::echo_off::NoStdinEcho::new);
         let pass = getline(term.input).ok_or_else(|| {
             CliError::runtime("-stdinrpcpass specified but failed to read from standard input")
         })?;
@@ -143,6 +144,7 @@ fn run(
             ));
         }
         prompt(term, "Wallet passphrase> ");
+        let _no_echo = term.stdin_is_terminal.then(crate::echo_off::NoStdinEcho::new);
         let pass = getline(term.input).ok_or_else(|| {
             CliError::runtime(
                 "-stdinwalletpassphrase specified but failed to read from standard input",

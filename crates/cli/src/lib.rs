@@ -9,6 +9,7 @@
 pub mod client;
 pub mod command;
 pub mod config;
+mod echo_off;
 pub mod convert;
 pub mod convert_table;
 pub mod error;
