@@ -244,6 +244,11 @@ fn app_init(
         shutdown.on_request(move || node.chain.notify_all());
     }
 
+    if let Err(e) = check_uacomments(&node.network.subversion, &args.get_args("-uacomment")) {
+        let _ = std::fs::remove_file(&pid_file);
+        return Err(fail(&e));
+    }
+
     let server = if args.get_bool_arg("-server", false) {
         let server = RpcServer::start(args, &net_dir, &node, &log_config).map_err(|e| {
             let _ = std::fs::remove_file(&pid_file);
@@ -342,6 +347,27 @@ fn mempool_settings(args: &ArgsManager) -> Result<MempoolSettings, String> {
     })
 }
 
+/// `MAX_SUBVERSION_LENGTH`.
+const MAX_SUBVERSION_LENGTH: usize = 256;
+
+/// BIP14 user agent comments may only use `SAFE_CHARS_UA_COMMENT`, and the
+/// whole user agent must fit `MAX_SUBVERSION_LENGTH` (Core's `AppInitMain`).
+fn check_uacomments(subversion: &str, comments: &[String]) -> Result<(), String> {
+    let safe = |c: char| c.is_ascii_alphanumeric() || " .,;-_?@".contains(c);
+    if let Some(bad) = comments.iter().find(|c| !c.chars().all(safe)) {
+        return Err(format!(
+            "User Agent comment ({bad}) contains unsafe characters."
+        ));
+    }
+    if subversion.len() > MAX_SUBVERSION_LENGTH {
+        return Err(format!(
+            "Total length of network version string ({}) exceeds maximum length ({MAX_SUBVERSION_LENGTH}). Reduce the number or size of uacomments.",
+            subversion.len()
+        ));
+    }
+    Ok(())
+}
+
 /// `NODE_NETWORK | NODE_WITNESS | NODE_NETWORK_LIMITED`, plus what options add.
 fn network_settings(args: &ArgsManager) -> NetworkSettings {
     let mut services: u64 = (1 << 10) | (1 << 3);
@@ -367,5 +393,24 @@ fn network_settings(args: &ArgsManager) -> NetworkSettings {
         local_services: services,
         network_active: args.get_bool_arg("-networkactive", true),
         relay_txes: !args.get_bool_arg("-blocksonly", false),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uacomments_checked_like_core() {
+        assert!(check_uacomments("/WidecoinCore:6.0.0(a; b)/", &["a".into(), "b".into()]).is_ok());
+        assert_eq!(
+            check_uacomments("/x/", &["bad/".into()]).unwrap_err(),
+            "User Agent comment (bad/) contains unsafe characters."
+        );
+        let long = "a".repeat(300);
+        assert_eq!(
+            check_uacomments(&long, &[]).unwrap_err(),
+            "Total length of network version string (300) exceeds maximum length (256). Reduce the number or size of uacomments."
+        );
     }
 }
