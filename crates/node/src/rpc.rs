@@ -2,8 +2,10 @@
 
 mod blockchain;
 mod mempool;
+mod misc;
 mod net;
 mod node;
+mod output_script;
 pub mod util;
 
 use std::sync::Arc;
@@ -21,4 +23,5 @@ pub fn register_node_rpcs(table: &RpcTable, node: &Arc<NodeContext>) {
     mempool::register(table, node);
     net::register(table, node);
     node::register(table, node);
+    misc::register(table, node);
 }
