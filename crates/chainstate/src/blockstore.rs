@@ -217,6 +217,18 @@ impl BlockStore {
         })
     }
 
+    /// Records a block found at `pos` by a rescan of the block files
+    /// (`-reindex`): the file info grows to cover it and new blocks go after it.
+    pub fn note_external_block(&mut self, pos: FlatFilePos, len: u32, height: u32, time: u64) {
+        let end = pos.pos + len;
+        let info = self.info_mut(pos.file);
+        info.size = info.size.max(end);
+        info.add_block(height, time);
+        if pos.file > self.current {
+            self.current = pos.file;
+        }
+    }
+
     /// Truncates a finished file pair to its used size and syncs it.
     fn finalize_file(&mut self, file: u32) -> Result<(), BlockStoreError> {
         let info = self.infos.get(file as usize).copied().unwrap_or_default();
