@@ -13,6 +13,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::future::Future;
+use std::net::TcpStream;
 use std::os::unix::net::UnixStream;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -27,6 +28,7 @@ use tokio_util::compat::{TokioAsyncReadCompatExt as _, TokioAsyncWriteCompatExt 
 use widecoin_interfaces::{Init, IpcError};
 
 use crate::init_capnp::init;
+use crate::secure::{OpenedReader, SealedWriter, SessionKeys};
 use crate::server::{InitServer, WorkerPool};
 
 /// The name of every connection's event-loop thread (Core's `capnp-loop`).
@@ -127,13 +129,35 @@ struct Shared {
     thread: Mutex<Option<JoinHandle<()>>>,
     /// A second descriptor of the socket, to shut it down whatever the loop
     /// thread is doing.
-    socket: UnixStream,
+    socket: SocketHandle,
+}
+
+/// What a connection runs over.
+pub(crate) enum Transport {
+    /// A unix socket (a socketpair or an accepted or connected unix socket).
+    Unix(UnixStream),
+    /// A TCP stream after its handshake, encrypted with these keys.
+    Tcp(TcpStream, SessionKeys),
+}
+
+enum SocketHandle {
+    Unix(UnixStream),
+    Tcp(TcpStream),
+}
+
+impl SocketHandle {
+    fn shutdown(&self) {
+        let _ = match self {
+            SocketHandle::Unix(s) => s.shutdown(std::net::Shutdown::Both),
+            SocketHandle::Tcp(s) => s.shutdown(std::net::Shutdown::Both),
+        };
+    }
 }
 
 impl Drop for Shared {
     fn drop(&mut self) {
         self.shutdown.notify_one();
-        let _ = self.socket.shutdown(std::net::Shutdown::Both);
+        self.socket.shutdown();
     }
 }
 
@@ -162,8 +186,25 @@ impl Connection {
         role: Role,
         local_init: Option<Arc<dyn Init>>,
     ) -> Result<Connection, IpcError> {
-        let socket = stream.try_clone().map_err(io_error)?;
-        stream.set_nonblocking(true).map_err(io_error)?;
+        Connection::with_transport(Transport::Unix(stream), role, local_init)
+    }
+
+    pub(crate) fn with_transport(
+        transport: Transport,
+        role: Role,
+        local_init: Option<Arc<dyn Init>>,
+    ) -> Result<Connection, IpcError> {
+        let socket = match &transport {
+            Transport::Unix(s) => {
+                s.set_nonblocking(true).map_err(io_error)?;
+                SocketHandle::Unix(s.try_clone().map_err(io_error)?)
+            }
+            Transport::Tcp(s, _) => {
+                s.set_nonblocking(true).map_err(io_error)?;
+                let _ = s.set_nodelay(true);
+                SocketHandle::Tcp(s.try_clone().map_err(io_error)?)
+            }
+        };
         let (jobs_tx, jobs_rx) = mpsc::unbounded_channel();
         let shutdown = Arc::new(Notify::new());
         let closed = Arc::new((Mutex::new(false), Condvar::new()));
@@ -175,7 +216,7 @@ impl Connection {
                 .name(LOOP_THREAD_NAME.into())
                 .spawn(move || {
                     ON_LOOP_THREAD.with(|f| f.set(true));
-                    run_loop(stream, role, local_init, jobs_rx, shutdown, ready_tx);
+                    run_loop(transport, role, local_init, jobs_rx, shutdown, ready_tx);
                     let (lock, cvar) = &*closed;
                     *lock.lock().unwrap_or_else(|e| e.into_inner()) = true;
                     cvar.notify_all();
@@ -241,7 +282,7 @@ impl Connection {
     /// `Disconnected`. Does nothing if already closed.
     pub fn close(&self) {
         self.shared.shutdown.notify_one();
-        let _ = self.shared.socket.shutdown(std::net::Shutdown::Both);
+        self.shared.socket.shutdown();
         self.join();
     }
 
@@ -304,9 +345,36 @@ pub(crate) fn capnp_error(e: capnp::Error) -> IpcError {
     }
 }
 
+type Network = Box<dyn capnp_rpc::VatNetwork<twoparty::VatId>>;
+
+/// The Cap'n Proto network over `transport` (on the loop thread's runtime).
+fn network(transport: Transport, role: Role) -> std::io::Result<Network> {
+    let options = capnp::message::ReaderOptions::new();
+    Ok(match transport {
+        Transport::Unix(s) => {
+            let (read, write) = tokio::net::UnixStream::from_std(s)?.into_split();
+            Box::new(twoparty::VatNetwork::new(
+                futures::io::BufReader::new(read.compat()),
+                futures::io::BufWriter::new(write.compat_write()),
+                role.side(),
+                options,
+            ))
+        }
+        Transport::Tcp(s, keys) => {
+            let (read, write) = tokio::net::TcpStream::from_std(s)?.into_split();
+            Box::new(twoparty::VatNetwork::new(
+                OpenedReader::new(read.compat(), keys.recv),
+                SealedWriter::new(write.compat_write(), keys.send),
+                role.side(),
+                options,
+            ))
+        }
+    })
+}
+
 /// The body of the loop thread.
 fn run_loop(
-    stream: UnixStream,
+    transport: Transport,
     role: Role,
     local_init: Option<Arc<dyn Init>>,
     mut jobs: mpsc::UnboundedReceiver<Job>,
@@ -325,26 +393,19 @@ fn run_loop(
     };
     let local = tokio::task::LocalSet::new();
     local.block_on(&runtime, async move {
-        let stream = match tokio::net::UnixStream::from_std(stream) {
-            Ok(s) => s,
+        let network = match network(transport, role) {
+            Ok(n) => n,
             Err(e) => {
                 let _ = ready.send(Err(io_error(e)));
                 return;
             }
         };
-        let (read, write) = stream.into_split();
-        let network = twoparty::VatNetwork::new(
-            futures::io::BufReader::new(read.compat()),
-            futures::io::BufWriter::new(write.compat_write()),
-            role.side(),
-            capnp::message::ReaderOptions::new(),
-        );
         let pool = Rc::new(WorkerPool::new());
         let bootstrap = local_init.map(|init| {
             let client: init::Client = capnp_rpc::new_client(InitServer::new(init, pool.clone()));
             client.client
         });
-        let mut rpc_system = RpcSystem::new(Box::new(network), bootstrap);
+        let mut rpc_system = RpcSystem::new(network, bootstrap);
         let ctx = LoopCtx {
             remote_init: rpc_system.bootstrap(role.peer_side()),
             caps: CapRegistry::default(),

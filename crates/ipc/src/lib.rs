@@ -7,6 +7,11 @@
 //! does all its socket I/O; callers block on their own thread until the loop
 //! hands back the answer; served calls run on worker threads (`ipc-worker.N`).
 //!
+//! Listening and connecting (`-ipcbind`, `-ipcconnect`): [`IpcAddress`],
+//! [`listen`] / [`bind_arg`], [`connect`] / [`connect_from_args`]; TCP is
+//! authenticated and encrypted with a pre-shared key ([`IpcKey`], [`secure`]).
+//! See `README.md`.
+//!
 //! Only binaries should depend on this crate: libraries take the traits.
 
 #[allow(clippy::all, unused, unreachable_pub, rust_2018_idioms)]
@@ -22,11 +27,21 @@ pub(crate) mod echo_capnp;
 #[path = "generated/init_capnp.rs"]
 pub(crate) mod init_capnp;
 
+pub mod address;
+pub mod auth;
 mod client;
 mod connection;
+mod listen;
 mod log;
 mod process;
+pub mod secure;
 mod server;
+
+pub use address::{ConnectArg, IpcAddress};
+pub use auth::IpcKey;
+pub use listen::{
+    bind_arg, connect, connect_arg, connect_from_args, listen, Listener, LISTEN_THREAD_NAME,
+};
 
 pub use client::{EchoClient, InitClient};
 pub use connection::{Connection, Role, LOOP_THREAD_NAME};

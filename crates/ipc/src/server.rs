@@ -117,6 +117,13 @@ fn worker(shared: &PoolShared) {
     }
 }
 
+/// Runs a cheap implementation method on the loop thread, catching a panic
+/// as a worker does.
+fn run_inline<T>(f: impl FnOnce() -> T) -> Result<T, capnp::Error> {
+    std::panic::catch_unwind(AssertUnwindSafe(f))
+        .map_err(|_| capnp::Error::failed("the implementation of an IPC call panicked".into()))
+}
+
 /// The code and message of an application error, to be written into a
 /// result's `error` field; a transport error of the implementation (itself a
 /// proxy) becomes an exception instead.
@@ -160,10 +167,7 @@ impl init::Server for InitServer {
         let made = self.pool.run(move || init.make_echo()).await?;
         match made {
             Ok(echo) => {
-                let server = EchoServer {
-                    echo: Arc::from(echo),
-                    pool: self.pool.clone(),
-                };
+                let server = EchoServer::new(Arc::from(echo), self.pool.clone());
                 let client: echo::Client = capnp_rpc::new_client(server);
                 results.get().set_result(client);
             }
@@ -178,6 +182,19 @@ impl init::Server for InitServer {
 pub(crate) struct EchoServer {
     echo: Arc<dyn Echo>,
     pool: Rc<WorkerPool>,
+    /// `echo` runs on the loop thread ([`Echo::runs_inline`]).
+    echo_inline: bool,
+}
+
+impl EchoServer {
+    fn new(echo: Arc<dyn Echo>, pool: Rc<WorkerPool>) -> EchoServer {
+        let echo_inline = echo.runs_inline("echo");
+        EchoServer {
+            echo,
+            pool,
+            echo_inline,
+        }
+    }
 }
 
 impl echo::Server for EchoServer {
@@ -192,7 +209,11 @@ impl echo::Server for EchoServer {
             escape_contents(&text)
         });
         let echo = self.echo.clone();
-        let answer = self.pool.run(move || echo.echo(&text)).await?;
+        let answer = if self.echo_inline {
+            run_inline(move || echo.echo(&text))?
+        } else {
+            self.pool.run(move || echo.echo(&text)).await?
+        };
         match answer {
             Ok(back) => {
                 log(Event::ServerSendResponse, seq, "Echo.echo", || {
