@@ -1,27 +1,12 @@
-//! The node's view of its active chain, until the chainstate crate takes over:
-//! an in-memory list of block index entries starting at the genesis block, and
-//! a notification point for "the tip changed" that `waitfornewblock` and
-//! friends wait on.
+//! The node's handle on the chainstate: the `ChainstateManager` behind one
+//! lock (Core's `cs_main`), and a tip-changed notification that
+//! `waitfornewblock` and friends wait on.
 
-use std::sync::{Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use bitcoin::block::Header;
-use bitcoin::pow::Work;
-use bitcoin::BlockHash;
-
-/// What the RPCs need to know of one block on the active chain
-/// (a subset of Core's `CBlockIndex`).
-#[derive(Clone, Debug)]
-pub struct BlockEntry {
-    pub hash: BlockHash,
-    pub height: u32,
-    pub header: Header,
-    /// Total work of the chain up to and including this block.
-    pub chain_work: Work,
-    /// Number of transactions in the chain up to and including this block.
-    pub chain_tx: u64,
-}
+use bitcoin::{Block, BlockHash};
+use widecoin_chainstate::{BlockIndexEntry, ChainstateManager, ValidationListener};
 
 /// The tip as `waitfornewblock` reports it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,74 +15,67 @@ pub struct TipInfo {
     pub height: u32,
 }
 
-/// The active chain and its tip-changed notification.
-pub struct ActiveChain {
-    blocks: Mutex<Vec<BlockEntry>>,
-    tip_changed: Condvar,
+/// The latest tip, updated by the chainstate's notifications.
+struct TipState {
+    tip: Mutex<TipInfo>,
+    changed: Condvar,
 }
 
-impl ActiveChain {
-    /// A chain holding only the genesis block.
-    pub fn new(genesis: &bitcoin::Block) -> Self {
-        let entry = BlockEntry {
-            hash: genesis.block_hash(),
-            height: 0,
-            header: genesis.header,
-            chain_work: genesis.header.work(),
-            chain_tx: genesis.txdata.len() as u64,
+impl ValidationListener for TipState {
+    fn updated_block_tip(&self, tip: &BlockIndexEntry, _fork: Option<u32>, _ibd: bool) {
+        let mut t = self.tip.lock().unwrap_or_else(|e| e.into_inner());
+        *t = TipInfo {
+            hash: tip.hash,
+            height: tip.height,
         };
-        ActiveChain {
-            blocks: Mutex::new(vec![entry]),
-            tip_changed: Condvar::new(),
+        self.changed.notify_all();
+    }
+}
+
+/// The chainstate shared by RPC threads.
+pub struct NodeChain {
+    chainman: Mutex<ChainstateManager>,
+    tip: Arc<TipState>,
+}
+
+impl NodeChain {
+    pub fn new(mut chainman: ChainstateManager) -> Self {
+        let entry = chainman.tip().expect("the chainstate holds genesis");
+        let tip = Arc::new(TipState {
+            tip: Mutex::new(TipInfo {
+                hash: entry.hash,
+                height: entry.height,
+            }),
+            changed: Condvar::new(),
+        });
+        chainman.add_listener(tip.clone());
+        NodeChain {
+            chainman: Mutex::new(chainman),
+            tip,
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<BlockEntry>> {
-        self.blocks.lock().unwrap_or_else(|e| e.into_inner())
+    /// Locks the chainstate (Core's `LOCK(cs_main)`).
+    pub fn lock(&self) -> MutexGuard<'_, ChainstateManager> {
+        self.chainman.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn height(&self) -> u32 {
-        (self.lock().len() - 1) as u32
-    }
-
-    pub fn tip(&self) -> BlockEntry {
-        self.lock()
-            .last()
-            .cloned()
-            .expect("the chain holds genesis")
+    /// Processes a block as if received (`ProcessNewBlock`).
+    pub fn process_new_block(
+        &self,
+        block: &Block,
+    ) -> Result<bool, widecoin_chainstate::ChainstateError> {
+        self.lock().process_new_block(block)
     }
 
     pub fn tip_info(&self) -> TipInfo {
-        let tip = self.tip();
-        TipInfo {
-            hash: tip.hash,
-            height: tip.height,
-        }
+        *self.tip.tip.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn at_height(&self, height: u32) -> Option<BlockEntry> {
-        self.lock().get(height as usize).cloned()
-    }
-
-    pub fn by_hash(&self, hash: &BlockHash) -> Option<BlockEntry> {
-        self.lock().iter().find(|e| &e.hash == hash).cloned()
-    }
-
-    /// Median time of the last 11 blocks ending at `height` (Core's
-    /// `CBlockIndex::GetMedianTimePast`).
-    pub fn median_time_past(&self, height: u32) -> u32 {
-        let blocks = self.lock();
-        let end = (height as usize + 1).min(blocks.len());
-        let start = end.saturating_sub(11);
-        let mut times: Vec<u32> = blocks[start..end].iter().map(|e| e.header.time).collect();
-        times.sort_unstable();
-        times[times.len() / 2]
-    }
-
-    /// Wakes every waiter; called whenever the tip moves, and at shutdown.
+    /// Wakes every waiter (at shutdown).
     pub fn notify_all(&self) {
-        let _guard = self.lock();
-        self.tip_changed.notify_all();
+        let _g = self.tip.tip.lock().unwrap_or_else(|e| e.into_inner());
+        self.tip.changed.notify_all();
     }
 
     /// Blocks until `done(tip)` holds, `interrupted()` holds, or `timeout`
@@ -109,29 +87,25 @@ impl ActiveChain {
         done: &dyn Fn(&TipInfo) -> bool,
     ) -> TipInfo {
         let deadline = timeout.map(|t| Instant::now() + t);
-        let mut blocks = self.lock();
+        let mut tip = self.tip.tip.lock().unwrap_or_else(|e| e.into_inner());
         loop {
-            let tip = blocks.last().expect("the chain holds genesis");
-            let info = TipInfo {
-                hash: tip.hash,
-                height: tip.height,
-            };
-            if done(&info) || interrupted() {
-                return info;
+            if done(&tip) || interrupted() {
+                return *tip;
             }
             // Wake at least every 100 ms to notice an interruption that was
-            // signalled without the chain lock.
+            // signalled without this lock.
             let mut slice = Duration::from_millis(100);
             if let Some(d) = deadline {
                 let now = Instant::now();
                 if now >= d {
-                    return info;
+                    return *tip;
                 }
                 slice = slice.min(d - now);
             }
-            blocks = self
-                .tip_changed
-                .wait_timeout(blocks, slice)
+            tip = self
+                .tip
+                .changed
+                .wait_timeout(tip, slice)
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         }

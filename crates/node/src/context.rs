@@ -1,12 +1,12 @@
 //! The node's state that RPC methods and start-up share (Core's `NodeContext`).
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use widecoin_chainparams::ChainParams;
 use widecoin_logging::LoggerHandle;
 
-use crate::chain::ActiveChain;
+use crate::chain::NodeChain;
 use crate::shutdown::Shutdown;
 
 /// `DEFAULT_MAX_TIP_AGE`: 24 hours.
@@ -38,17 +38,13 @@ pub struct NetworkSettings {
 /// Everything the node's RPC methods reach.
 pub struct NodeContext {
     pub chain_params: ChainParams,
-    pub chain: ActiveChain,
+    pub chain: NodeChain,
     pub shutdown: Arc<Shutdown>,
     pub logger: LoggerHandle,
     pub mempool: MempoolSettings,
     pub network: NetworkSettings,
     /// `-maxtipage` in seconds.
     pub max_tip_age: i64,
-    /// Bytes of block and undo data on disk (`CalculateCurrentUsage`).
-    pub size_on_disk: u64,
-    /// Latched once the node leaves initial block download.
-    ibd_done: AtomicBool,
     /// `echoipc` through another process, when this is `widecoin-node`.
     pub echo_ipc: Option<crate::init::EchoIpc>,
 }
@@ -57,6 +53,7 @@ impl NodeContext {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         chain_params: ChainParams,
+        chain: NodeChain,
         shutdown: Arc<Shutdown>,
         logger: LoggerHandle,
         mempool: MempoolSettings,
@@ -64,8 +61,6 @@ impl NodeContext {
         max_tip_age: i64,
         echo_ipc: Option<crate::init::EchoIpc>,
     ) -> Self {
-        let chain = ActiveChain::new(chain_params.genesis_block());
-        let size_on_disk = genesis_record_size(&chain_params);
         NodeContext {
             chain_params,
             chain,
@@ -74,32 +69,14 @@ impl NodeContext {
             mempool,
             network,
             max_tip_age,
-            size_on_disk,
-            ibd_done: AtomicBool::new(false),
             echo_ipc,
         }
     }
 
-    /// Core's `ChainstateManager::IsInitialBlockDownload`: true while the tip
-    /// has less work than the minimum or is older than `-maxtipage`; once
-    /// false it stays false.
+    /// Core's `ChainstateManager::IsInitialBlockDownload` at the mockable now.
     pub fn is_initial_block_download(&self) -> bool {
-        if self.ibd_done.load(Ordering::Relaxed) {
-            return false;
-        }
-        let tip = self.chain.tip();
-        if tip.chain_work < self.chain_params.consensus.minimum_chain_work {
-            return true;
-        }
-        if i64::from(tip.header.time) < widecoin_common::time::get_time() - self.max_tip_age {
-            return true;
-        }
-        self.ibd_done.store(true, Ordering::Relaxed);
-        false
+        self.chain
+            .lock()
+            .is_initial_block_download(widecoin_common::time::get_time(), self.max_tip_age)
     }
-}
-
-/// The genesis block's record in `blk00000.dat`: magic, size, block.
-fn genesis_record_size(params: &ChainParams) -> u64 {
-    8 + bitcoin::consensus::serialize(params.genesis_block()).len() as u64
 }

@@ -12,6 +12,11 @@ use widecoin_logging::{LogArgs, LogConfig, Logger, LoggerHandle};
 
 use widecoin_interfaces::IpcError;
 
+use bitcoin::hashes::Hash as _;
+use std::path::Path;
+use widecoin_chainstate::{ChainstateManager, ChainstateOptions};
+
+use crate::chain::NodeChain;
 use crate::context::{MempoolSettings, NetworkSettings, NodeContext, DEFAULT_MAX_TIP_AGE};
 use crate::interaction::{parameter_interaction, parse_amount_arg};
 use crate::server::RpcServer;
@@ -149,6 +154,9 @@ impl RunningNode {
         if let Some(s) = self.server.take() {
             s.stop();
         }
+        if let Err(e) = self.node.chain.lock().flush() {
+            tracing::error!("Shutdown: failed to flush the chainstate: {e}");
+        }
         if let Some(p) = &self.pid_file {
             if let Err(e) = std::fs::remove_file(p) {
                 tracing::info!("Shutdown: Unable to remove PID file: {e}");
@@ -230,8 +238,16 @@ fn app_init(
             .map_err(|e| fail(&format!("Failed to install signal handlers: {e}")))?;
     }
 
+    // Load the block index and the UTXO set (Core's LoadChainstate), replay
+    // what a crash left unflushed, then -reindex / -loadblock.
+    tracing::info!("init message: Loading block index…");
+    let chain = open_chainstate(args, &net_dir, chain_params.clone()).map_err(|e| {
+        let _ = std::fs::remove_file(&pid_file);
+        fail(&e)
+    })?;
     let node = Arc::new(NodeContext::new(
         chain_params,
+        chain,
         shutdown.clone(),
         logger.clone(),
         mempool,
@@ -264,14 +280,8 @@ fn app_init(
             server.table().set_warmup_status(s);
         }
     };
-    set_status("Loading block index…");
-    for dir in ["blocks", "chainstate"] {
-        std::fs::create_dir_all(net_dir.join(dir))
-            .map_err(|e| fail(&format!("Failed to create {dir} directory: {e}")))?;
-    }
     set_status("Verifying blocks…");
-    let tip = node.chain.tip();
-    tracing::info!("nBestHeight = {}", tip.height);
+    tracing::info!("nBestHeight = {}", node.chain.tip_info().height);
     node.mempool
         .loaded
         .store(true, std::sync::atomic::Ordering::SeqCst);
@@ -306,6 +316,62 @@ fn log_startup(args: &mut ArgsManager, net_dir: &std::path::Path) {
     for line in args.log_args() {
         tracing::info!("{line}");
     }
+}
+
+/// Opens the chainstate with the options of `-dbcache`, `-par`,
+/// `-assumevalid`, `-reindex`, `-reindex-chainstate`, `-checkpoints`,
+/// `-fastprune`, then runs `-reindex` and `-loadblock`.
+fn open_chainstate(
+    args: &ArgsManager,
+    net_dir: &Path,
+    params: ChainParams,
+) -> Result<NodeChain, String> {
+    let blocks_dir = args.get_blocks_dir_path()?;
+    let assumevalid = match args.get_arg("-assumevalid") {
+        Some(v) if v == "0" => Some(bitcoin::BlockHash::all_zeros()),
+        Some(v) => Some(
+            v.parse()
+                .map_err(|_| format!("Invalid -assumevalid value: '{v}'"))?,
+        ),
+        None => None,
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as i64;
+    let par = match args.get_int_arg("-par", 0) {
+        0 => cores,
+        n if n < 0 => (cores + n).max(1),
+        n => n.min(15),
+    };
+    let options = ChainstateOptions {
+        dbcache: (args.get_int_arg("-dbcache", 450).clamp(4, 1 << 20) as usize) << 20,
+        par: par as usize,
+        assumevalid,
+        reindex: args.get_bool_arg("-reindex", false),
+        reindex_chainstate: args.get_bool_arg("-reindex-chainstate", false),
+        checkpoints: args.get_bool_arg("-checkpoints", true),
+        fast_prune: args.get_bool_arg("-fastprune", false),
+        clock: Arc::new(widecoin_common::time::get_time),
+    };
+    let mut cm = ChainstateManager::open(&blocks_dir, &net_dir.join("chainstate"), params, options)
+        .map_err(|e| {
+            tracing::error!("Error opening block database: {e}");
+            format!("Error opening block database.\nPlease restart with -reindex or -reindex-chainstate to recover. ({e})")
+        })?;
+    if cm.is_reindexing() {
+        tracing::info!("Reindexing block file blk?????.dat...");
+        cm.reindex()
+            .map_err(|e| format!("Failed to reindex: {e}"))?;
+    }
+    for file in args.get_args("-loadblock") {
+        let path = PathBuf::from(&file);
+        tracing::info!("Importing blocks file {}...", path.display());
+        if let Err(e) = cm.load_external_block_file(&path) {
+            tracing::info!(
+                "Warning: Could not open blocks file {}: {e}",
+                path.display()
+            );
+        }
+    }
+    Ok(NodeChain::new(cm))
 }
 
 /// `CreateChainParams`, with `-signetchallenge`/`-signetseednode` and the regtest

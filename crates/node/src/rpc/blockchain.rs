@@ -11,6 +11,8 @@ use widecoin_rpc::{
 };
 
 use super::util::float;
+use widecoin_chainstate::BlockIndexEntry;
+
 use crate::chain::{difficulty_from_bits, TipInfo};
 use crate::context::NodeContext;
 
@@ -55,7 +57,7 @@ fn getblockcount(node: Arc<NodeContext>) -> RpcCommand {
         examples("getblockcount", "", ""),
     );
     RpcCommand::new("blockchain", spec, move |_req: &RpcRequest| {
-        Ok(json!(node.chain.height()))
+        Ok(json!(node.chain.lock().height()))
     })
 }
 
@@ -72,7 +74,7 @@ fn getbestblockhash(node: Arc<NodeContext>) -> RpcCommand {
         examples("getbestblockhash", "", ""),
     );
     RpcCommand::new("blockchain", spec, move |_req: &RpcRequest| {
-        Ok(json!(node.chain.tip().hash.to_string()))
+        Ok(json!(node.chain.tip_info().hash.to_string()))
     })
 }
 
@@ -86,11 +88,11 @@ fn getblockhash(node: Arc<NodeContext>) -> RpcCommand {
     );
     RpcCommand::new("blockchain", spec, move |req: &RpcRequest| {
         let height: i64 = req.arg(0)?;
-        let entry = u32::try_from(height)
+        let hash = u32::try_from(height)
             .ok()
-            .and_then(|h| node.chain.at_height(h))
+            .and_then(|h| node.chain.lock().block_hash_at(h))
             .ok_or_else(|| RpcError::invalid_parameter("Block height out of range"))?;
-        Ok(json!(entry.hash.to_string()))
+        Ok(json!(hash.to_string()))
     })
 }
 
@@ -107,15 +109,14 @@ fn getdifficulty(node: Arc<NodeContext>) -> RpcCommand {
         examples("getdifficulty", "", ""),
     );
     RpcCommand::new("blockchain", spec, move |_req: &RpcRequest| {
-        Ok(float(difficulty_from_bits(
-            node.chain.tip().header.bits.to_consensus(),
-        )))
+        let cm = node.chain.lock();
+        let tip = cm.tip().expect("the chainstate holds genesis");
+        Ok(float(difficulty_from_bits(tip.header.bits.to_consensus())))
     })
 }
 
 /// Core's `GuessVerificationProgress` for the tip.
-fn verification_progress(node: &NodeContext) -> f64 {
-    let tip = node.chain.tip();
+fn verification_progress(node: &NodeContext, tip: &BlockIndexEntry) -> f64 {
     let data = node.chain_params.tx_data();
     let now = widecoin_common::time::system_time() as f64;
     let total = if (tip.chain_tx as i64) <= data.tx_count {
@@ -153,19 +154,22 @@ fn getblockchaininfo(node: Arc<NodeContext>) -> RpcCommand {
         examples("getblockchaininfo", "", ""),
     );
     RpcCommand::new("blockchain", spec, move |_req: &RpcRequest| {
-        let tip = node.chain.tip();
+        let ibd = node.is_initial_block_download();
+        let cm = node.chain.lock();
+        let tip = cm.tip().expect("the chainstate holds genesis");
+        let headers = cm.best_header().map_or(-1, |h| i64::from(h.height));
         Ok(json!({
             "chain": node.chain_params.chain_type_string(),
             "blocks": tip.height,
-            "headers": tip.height,
+            "headers": headers,
             "bestblockhash": tip.hash.to_string(),
             "difficulty": float(difficulty_from_bits(tip.header.bits.to_consensus())),
             "time": tip.header.time,
-            "mediantime": node.chain.median_time_past(tip.height),
-            "verificationprogress": float(verification_progress(&node)),
-            "initialblockdownload": node.is_initial_block_download(),
+            "mediantime": cm.tip_median_time_past().unwrap_or(0),
+            "verificationprogress": float(verification_progress(&node, tip)),
+            "initialblockdownload": ibd,
             "chainwork": hex::encode(tip.chain_work.to_be_bytes()),
-            "size_on_disk": node.size_on_disk,
+            "size_on_disk": cm.block_store().current_usage(),
             "pruned": false,
             "warnings": "",
         }))
