@@ -1,6 +1,7 @@
 //! The node's RPC methods, by Core's categories.
 
 mod blockchain;
+mod blocks;
 mod mempool;
 mod misc;
 mod net;
@@ -20,6 +21,7 @@ pub use net::PROTOCOL_VERSION;
 /// Registers every node-side method.
 pub fn register_node_rpcs(table: &RpcTable, node: &Arc<NodeContext>) {
     blockchain::register(table, node);
+    blocks::register(table, node);
     mempool::register(table, node);
     net::register(table, node);
     node::register(table, node);
