@@ -76,6 +76,9 @@ pub enum OptionsCategory {
     Gui,
     Commands,
     RegisterCommands,
+    /// Options of the multiprocess binaries (`-ipcbind`, ...), as later Core
+    /// versions group them.
+    Ipc,
     /// Accepted but never shown; always last.
     Hidden,
 }
@@ -235,7 +238,6 @@ impl ArgsManager {
         self.network_only_args.clear();
     }
 
-    /// The flags of a registered option (`"-name"`), `None` if unknown.
     /// The names (with the leading dash) of every registered option.
     pub fn registered_args(&self) -> Vec<String> {
         self.available_args
@@ -243,6 +245,8 @@ impl ArgsManager {
             .flat_map(|args| args.keys().cloned())
             .collect()
     }
+
+    /// The flags of a registered option (`"-name"`), `None` if unknown.
 
     pub fn get_arg_flags(&self, name: &str) -> Option<ArgFlags> {
         self.available_args

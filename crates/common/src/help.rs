@@ -85,6 +85,7 @@ fn category_heading(cat: OptionsCategory, show_debug: bool) -> Option<&'static s
         OptionsCategory::Gui => "UI Options:",
         OptionsCategory::Commands => "Commands:",
         OptionsCategory::RegisterCommands => "Register Commands:",
+        OptionsCategory::Ipc => "IPC interprocess connection options:",
         OptionsCategory::WalletDebugTest | OptionsCategory::Hidden => return None,
     })
 }

@@ -123,3 +123,21 @@ pub fn add_logging_args(args: &mut ArgsManager) {
 #[cfg(test)]
 #[path = "options/tests.rs"]
 mod tests;
+
+/// `-ipcbind` and `-ipcauthfile`, registered by the binaries that can serve
+/// other processes (`widecoin-node`): Widecoin Core 6.0 has no IPC options,
+/// so `widecoind` keeps refusing them as unknown.
+pub fn setup_ipc_bind_args(args: &mut ArgsManager) {
+    args.add_arg(
+        "-ipcbind=<address>",
+        "Bind to Unix socket address or TCP port and listen for incoming connections. Valid address values are \"unix\" to listen on the default path, <datadir>/node.sock, \"unix:/custom/path\" to specify a custom path, or \"tcp:<host>:<port>\" to listen on a TCP port (authenticated with the key in -ipcauthfile and encrypted). Can be specified multiple times to listen on multiple addresses. Default behavior is not to listen on any address. If relative paths are specified, they are interpreted relative to the network data directory. If paths include any parent directory components and the parent directories do not exist, they will be created.",
+        ArgFlags::ALLOW_ANY,
+        OptionsCategory::Ipc,
+    );
+    args.add_arg(
+        "-ipcauthfile=<file>",
+        "Key file authenticating TCP IPC connections (default: ipc.cookie in the network data directory, created if missing). Relative paths will be prefixed by a net-specific datadir location.",
+        ArgFlags::ALLOW_ANY,
+        OptionsCategory::Ipc,
+    );
+}

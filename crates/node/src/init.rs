@@ -29,7 +29,15 @@ use crate::shutdown::{install_signal_handlers, Shutdown};
 pub struct ProcessKind {
     /// Echoes a text through a freshly spawned process (`echoipc`).
     pub echo_ipc: Option<EchoIpc>,
+    /// Listens on one `-ipcbind` address; set by binaries that can serve other
+    /// processes, which also makes `-ipcbind`/`-ipcauthfile` valid options.
+    pub ipc_bind: Option<IpcBind>,
 }
+
+/// Binds one `-ipcbind=<address>` (value, network datadir, `-ipcauthfile`);
+/// the returned guard stops listening when dropped.
+pub type IpcBind =
+    Arc<dyn Fn(&str, &Path, Option<&Path>) -> Result<Box<dyn Send>, String> + Send + Sync>;
 
 /// `echoipc`'s round trip through another process.
 pub type EchoIpc = Arc<dyn Fn(&str) -> Result<String, IpcError> + Send + Sync>;
@@ -67,6 +75,9 @@ pub fn run_node(argv: &[String], kind: ProcessKind) -> i32 {
     let logger = Logger::install();
     let mut args = ArgsManager::new();
     options::setup_server_args(&mut args);
+    if kind.ipc_bind.is_some() {
+        options::setup_ipc_bind_args(&mut args);
+    }
     if let Err(e) = args.parse_parameters(argv) {
         init_error(&format!("Error parsing command line arguments: {e}"));
         return 1;
@@ -135,6 +146,8 @@ pub(crate) struct InitFailed;
 pub(crate) struct RunningNode {
     node: Arc<NodeContext>,
     server: Option<RpcServer>,
+    /// `-ipcbind` listeners; dropping them stops listening.
+    ipc_listeners: Vec<Box<dyn Send>>,
     pid_file: Option<PathBuf>,
     _lock: wfs::DirLock,
 }
@@ -151,6 +164,7 @@ impl RunningNode {
     /// Core's `Shutdown`.
     fn shutdown(mut self) {
         tracing::info!("Shutdown: In progress...");
+        self.ipc_listeners.clear();
         if let Some(s) = self.server.take() {
             s.stop();
         }
@@ -253,7 +267,7 @@ fn app_init(
         mempool,
         network_settings(args),
         max_tip_age,
-        kind.echo_ipc,
+        kind.echo_ipc.clone(),
     ));
     {
         let node = node.clone();
@@ -285,6 +299,24 @@ fn app_init(
     node.mempool
         .loaded
         .store(true, std::sync::atomic::Ordering::SeqCst);
+    let mut ipc_listeners = Vec::new();
+    if let Some(bind) = &kind.ipc_bind {
+        let authfile = args
+            .get_arg("-ipcauthfile")
+            .map(|f| args.abs_path_for_config_val(Path::new(&f), true));
+        for address in args.get_args("-ipcbind") {
+            match bind(&address, &net_dir, authfile.as_deref()) {
+                Ok(listener) => ipc_listeners.push(listener),
+                Err(e) => {
+                    if let Some(s) = server {
+                        s.stop();
+                    }
+                    let _ = std::fs::remove_file(&pid_file);
+                    return Err(fail(&e));
+                }
+            }
+        }
+    }
     if let Some(server) = &server {
         server.table().set_warmup_finished();
     }
@@ -292,6 +324,7 @@ fn app_init(
     Ok(RunningNode {
         node,
         server,
+        ipc_listeners,
         pid_file: Some(pid_file),
         _lock: lock,
     })

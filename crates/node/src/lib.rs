@@ -11,4 +11,4 @@ pub mod rpc;
 mod server;
 pub mod shutdown;
 
-pub use init::{main_widecoind, run_node, run_widecoind, EchoIpc, ProcessKind};
+pub use init::{main_widecoind, run_node, run_widecoind, EchoIpc, IpcBind, ProcessKind};
