@@ -247,7 +247,6 @@ impl ArgsManager {
     }
 
     /// The flags of a registered option (`"-name"`), `None` if unknown.
-
     pub fn get_arg_flags(&self, name: &str) -> Option<ArgFlags> {
         self.available_args
             .values()
