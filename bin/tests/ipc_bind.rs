@@ -6,7 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use widecoin_interfaces::{Echo, Init, IpcError};
+use widecoin_interfaces::{Init, IpcError};
 use widecoin_ipc::{connect, IpcAddress, IpcKey};
 use widecoin_test_utils::{free_port, NodeOptions, TestNode};
 
