@@ -7,6 +7,7 @@ mod misc;
 mod net;
 mod node;
 mod output_script;
+mod tx_json;
 pub mod util;
 
 use std::sync::Arc;

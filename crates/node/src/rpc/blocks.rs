@@ -14,6 +14,7 @@ use widecoin_rpc::{
 };
 
 use super::blockchain::parse_hash_v;
+use super::tx_json::{tx_to_univ, TxVerbosity};
 use super::util::float;
 use crate::chain::difficulty_from_bits;
 use crate::context::NodeContext;
@@ -198,6 +199,33 @@ fn getblock(node: Arc<NodeContext>) -> RpcCommand {
         vec![
             r(ResultType::StrHex, "", "A string that is serialized, hex-encoded data for block 'hash'").cond("for verbosity = 0"),
             r(ResultType::Obj, "", "").cond("for verbosity = 1").inner(fields),
+            r(ResultType::Obj, "", "").cond("for verbosity = 2").inner(vec![
+                r(ResultType::Elision, "", "Same output as verbosity = 1"),
+                r(ResultType::Arr, "tx", "").inner(vec![r(ResultType::Obj, "", "").inner(vec![
+                    r(ResultType::Elision, "", "The transactions in the format of the getrawtransaction RPC. Different from verbosity = 1 \"tx\" result"),
+                    r(ResultType::Num, "fee", "The transaction fee in WCN, omitted if block undo data is not available"),
+                ])]),
+            ]),
+            r(ResultType::Obj, "", "").cond("for verbosity = 3").inner(vec![
+                r(ResultType::Elision, "", "Same output as verbosity = 2"),
+                r(ResultType::Arr, "tx", "").inner(vec![r(ResultType::Obj, "", "").inner(vec![
+                    r(ResultType::Arr, "vin", "").inner(vec![r(ResultType::Obj, "", "").inner(vec![
+                        r(ResultType::Elision, "", "The same output as verbosity = 2"),
+                        r(ResultType::Obj, "prevout", "(Only if undo information is available)").inner(vec![
+                            r(ResultType::Bool, "generated", "Coinbase or not"),
+                            r(ResultType::Num, "height", "The height of the prevout"),
+                            r(ResultType::StrAmount, "value", "The value in WCN"),
+                            r(ResultType::Obj, "scriptPubKey", "").inner(vec![
+                                r(ResultType::Str, "asm", "Disassembly of the public key script"),
+                                r(ResultType::Str, "desc", "Inferred descriptor for the output"),
+                                r(ResultType::StrHex, "hex", "The raw public key script bytes, hex-encoded"),
+                                r(ResultType::Str, "address", "The Widecoin address (only if a well-defined address exists)").optional(),
+                                r(ResultType::Str, "type", "The type (one of: nonstandard, pubkey, pubkeyhash, scripthash, multisig, nulldata, witness_v0_scripthash, witness_v0_keyhash, witness_v1_taproot, witness_unknown)"),
+                            ]),
+                        ]),
+                    ])]),
+                ])]),
+            ]),
         ],
         help_example_cli("getblock", EXAMPLE_HASH) + &help_example_rpc("getblock", EXAMPLE_HASH),
     );
@@ -222,35 +250,41 @@ fn getblock(node: Arc<NodeContext>) -> RpcCommand {
         if verbosity <= 0 {
             return Ok(json!(hex::encode(serialize(&block))));
         }
-        if verbosity >= 2 {
-            return Err(RpcError::misc(
-                "getblock verbosity 2 and 3 are not implemented yet in this version",
-            ));
-        }
+        // Verbosity 2 and 3 describe each transaction; the undo data (absent
+        // for genesis) adds fees and, at 3, the spent coins.
+        let undo = if verbosity >= 2 {
+            cm.get_block_undo(&hash).ok().flatten()
+        } else {
+            None
+        };
+        let tx_verbosity = if verbosity >= 3 {
+            TxVerbosity::DetailsAndPrevout
+        } else {
+            TxVerbosity::Details
+        };
+        // Core's blockToJSON: the header fields, then sizes and transactions.
         let mut obj = header_json(&cm, entry);
         let map = obj.as_object_mut().expect("an object");
-        let size = serialize(&block).len();
         let stripped = block.txdata.iter().map(|t| t.base_size()).sum::<usize>()
             + serialize(&block.header).len()
             + bitcoin::VarInt(block.txdata.len() as u64).size();
-        let mut out = serde_json::Map::new();
-        for (k, v) in map.iter() {
-            out.insert(k.clone(), v.clone());
-            if k == "confirmations" {
-                out.insert("size".into(), json!(size));
-                out.insert("strippedsize".into(), json!(stripped));
-                out.insert("weight".into(), json!(block.weight().to_wu()));
-            }
-            if k == "merkleroot" {
-                let txids: Vec<String> = block
-                    .txdata
-                    .iter()
-                    .map(|t| t.compute_txid().to_string())
-                    .collect();
-                out.insert("tx".into(), json!(txids));
-            }
-        }
-        Ok(Value::Object(out))
+        map.insert("strippedsize".into(), json!(stripped));
+        map.insert("size".into(), json!(serialize(&block).len()));
+        map.insert("weight".into(), json!(block.weight().to_wu()));
+        let txs: Vec<Value> = block
+            .txdata
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                if verbosity < 2 {
+                    return json!(t.compute_txid().to_string());
+                }
+                let tx_undo = i.checked_sub(1).and_then(|j| undo.as_ref()?.txs.get(j));
+                tx_to_univ(t, None, true, tx_undo, tx_verbosity, &node.chain_params)
+            })
+            .collect();
+        map.insert("tx".into(), Value::Array(txs));
+        Ok(obj)
     })
 }
 

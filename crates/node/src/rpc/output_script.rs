@@ -424,7 +424,7 @@ fn deriveaddresses(node: Arc<NodeContext>) -> RpcCommand {
 }
 
 /// Core's `ScriptToUniv` with `include_address`.
-fn script_to_univ(
+pub(crate) fn script_to_univ(
     script: &[u8],
     hex: bool,
     provider: &InferProvider,
