@@ -7,6 +7,7 @@ mod misc;
 mod net;
 mod node;
 mod output_script;
+mod rawtransaction;
 mod tx_json;
 pub mod util;
 
@@ -26,5 +27,6 @@ pub fn register_node_rpcs(table: &RpcTable, node: &Arc<NodeContext>) {
     mempool::register(table, node);
     net::register(table, node);
     node::register(table, node);
+    rawtransaction::register(table, node);
     misc::register(table, node);
 }
