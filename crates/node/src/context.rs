@@ -47,6 +47,9 @@ pub struct NodeContext {
     pub max_tip_age: i64,
     /// `echoipc` through another process, when this is `widecoin-node`.
     pub echo_ipc: Option<crate::init::EchoIpc>,
+    /// The block assembler of the mining RPCs (options from `-blockmaxweight`,
+    /// `-blockmintxfee`, `-blockversion`).
+    pub miner: widecoin_mining::Miner,
 }
 
 impl NodeContext {
@@ -61,6 +64,11 @@ impl NodeContext {
         max_tip_age: i64,
         echo_ipc: Option<crate::init::EchoIpc>,
     ) -> Self {
+        let shutdown_flag = Arc::new(AtomicBool::new(false));
+        {
+            let flag = shutdown_flag.clone();
+            shutdown.on_request(move || flag.store(true, std::sync::atomic::Ordering::SeqCst));
+        }
         NodeContext {
             chain_params,
             chain,
@@ -70,6 +78,7 @@ impl NodeContext {
             network,
             max_tip_age,
             echo_ipc,
+            miner: new_miner(&shutdown_flag),
         }
     }
 
@@ -79,4 +88,13 @@ impl NodeContext {
             .lock()
             .is_initial_block_download(widecoin_common::time::get_time(), self.max_tip_age)
     }
+}
+
+/// The miner on the mockable clock, stopping its nonce search at shutdown.
+fn new_miner(shutdown: &Arc<AtomicBool>) -> widecoin_mining::Miner {
+    widecoin_mining::Miner::new(
+        widecoin_mining::AssemblerOptions::default(),
+        Arc::new(widecoin_common::time::get_time),
+    )
+    .with_shutdown(shutdown.clone())
 }

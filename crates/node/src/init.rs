@@ -259,7 +259,7 @@ fn app_init(
         let _ = std::fs::remove_file(&pid_file);
         fail(&e)
     })?;
-    let node = Arc::new(NodeContext::new(
+    let mut node = NodeContext::new(
         chain_params,
         chain,
         shutdown.clone(),
@@ -268,7 +268,9 @@ fn app_init(
         network_settings(args),
         max_tip_age,
         kind.echo_ipc.clone(),
-    ));
+    );
+    node.miner.options = assembler_options(args).map_err(|e| fail(&e))?;
+    let node = Arc::new(node);
     {
         let node = node.clone();
         shutdown.on_request(move || node.chain.notify_all());
@@ -444,6 +446,21 @@ fn mempool_settings(args: &ArgsManager) -> Result<MempoolSettings, String> {
         full_rbf: args.get_bool_arg("-mempoolfullrbf", false),
         loaded: AtomicBool::new(false),
     })
+}
+
+/// `-blockmaxweight`, `-blockmintxfee`, `-blockversion` (Core's
+/// `ApplyArgsManOptions` for the block assembler).
+fn assembler_options(args: &ArgsManager) -> Result<widecoin_mining::AssemblerOptions, String> {
+    let mut options = widecoin_mining::AssemblerOptions::default();
+    options.block_max_weight = args
+        .get_int_arg("-blockmaxweight", options.block_max_weight as i64)
+        .max(0) as u64;
+    options.block_min_fee_rate =
+        parse_amount_arg(args, "-blockmintxfee", options.block_min_fee_rate as i64)? as u64;
+    if args.is_arg_set("-blockversion") {
+        options.block_version = Some(args.get_int_arg("-blockversion", 0) as i32);
+    }
+    Ok(options)
 }
 
 /// `MAX_SUBVERSION_LENGTH`.

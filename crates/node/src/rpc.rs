@@ -3,6 +3,7 @@
 mod blockchain;
 mod blocks;
 mod mempool;
+mod mining;
 mod misc;
 mod net;
 mod node;
@@ -27,6 +28,7 @@ pub fn register_node_rpcs(table: &RpcTable, node: &Arc<NodeContext>) {
     mempool::register(table, node);
     net::register(table, node);
     node::register(table, node);
+    mining::register(table, node);
     rawtransaction::register(table, node);
     misc::register(table, node);
 }
