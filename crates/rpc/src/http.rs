@@ -28,6 +28,20 @@ use crate::workqueue::WorkQueue;
 
 /// Maximum size of the request line and headers (`MAX_HEADERS_SIZE`).
 pub(crate) const MAX_HEADERS_SIZE: usize = 8192;
+/// What hyper may buffer while reading a request head; heads above
+/// `MAX_HEADERS_SIZE` are refused with 400 by `handle_request`.
+const HYPER_READ_LIMIT: usize = 64 * 1024;
+
+/// Bytes of the request line and header block, as libevent counts them
+/// against `MAX_HEADERS_SIZE`.
+fn head_size<B>(req: &Request<B>) -> usize {
+    let line = req.method().as_str().len() + req.uri().to_string().len() + 12;
+    req.headers()
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len() + 4)
+        .sum::<usize>()
+        + line
+}
 /// Maximum body size (`MAX_SIZE`, 32 MiB).
 pub(crate) const MAX_BODY_SIZE: usize = 0x0200_0000;
 
@@ -229,7 +243,9 @@ async fn serve_connection(
     let conn = hyper::server::conn::http1::Builder::new()
         .keep_alive(true)
         .title_case_headers(true)
-        .max_buf_size(MAX_HEADERS_SIZE)
+        // Leave hyper room to read an oversized request line or header
+        // block, so it is answered 400 as libevent does, not 431.
+        .max_buf_size(HYPER_READ_LIMIT)
         .serve_connection(io, service);
     tokio::pin!(conn);
     let mut closing = false;
@@ -304,6 +320,12 @@ async fn handle_request(
     activity: Arc<Activity>,
 ) -> Response<Full<Bytes>> {
     let _busy = InFlight::new(&activity);
+    if head_size(&req) > MAX_HEADERS_SIZE {
+        tracing::debug!(target: "http", "HTTP request from {peer} rejected: request line and headers over {MAX_HEADERS_SIZE} bytes");
+        let mut reply = HttpReply::plain(400, &error_page(400));
+        reply.headers.push(("Content-Type", "text/html".into()));
+        return to_response(reply, true);
+    }
     let close = shared.endpoint.table.is_shutdown_requested();
     if shared.interrupted.load(Ordering::SeqCst) {
         tracing::debug!(target: "http", "Rejecting request while shutting down");
