@@ -126,7 +126,9 @@ fn run(
 ) -> Result<Outcome, CliError> {
     if config.stdinrpcpass {
         prompt(term, "RPC password> ");
-        let _no_echo = term.stdin_is_terminal.then(crate::echo_off::NoStdinEcho::new);
+        let _no_echo = term
+            .stdin_is_terminal
+            .then(crate::echo_off::NoStdinEcho::new);
         let pass = getline(term.input).ok_or_else(|| {
             CliError::runtime("-stdinrpcpass specified but failed to read from standard input")
         })?;
@@ -144,7 +146,9 @@ fn run(
             ));
         }
         prompt(term, "Wallet passphrase> ");
-        let _no_echo = term.stdin_is_terminal.then(crate::echo_off::NoStdinEcho::new);
+        let _no_echo = term
+            .stdin_is_terminal
+            .then(crate::echo_off::NoStdinEcho::new);
         let pass = getline(term.input).ok_or_else(|| {
             CliError::runtime(
                 "-stdinwalletpassphrase specified but failed to read from standard input",

@@ -9,9 +9,9 @@
 pub mod client;
 pub mod command;
 pub mod config;
-mod echo_off;
 pub mod convert;
 pub mod convert_table;
+mod echo_off;
 pub mod error;
 pub mod getinfo;
 pub mod handlers;
