@@ -30,7 +30,7 @@ impl ChainstateManager {
             if hash != self.params.genesis_hash()
                 && self.lookup_id(&block.header.prev_blockhash).is_none()
             {
-                tracing::debug!(target: "reindex", "Out of order block {hash}, parent {} not known", block.header.prev_blockhash);
+                tracing::debug!(target: "reindex", "LoadExternalBlockFile: Out of order block {hash}, parent {} not known", block.header.prev_blockhash);
                 orphans
                     .entry(block.header.prev_blockhash)
                     .or_default()
@@ -49,7 +49,10 @@ impl ChainstateManager {
                 }
             }
             if let Some(children) = orphans.remove(&hash) {
-                queue.extend(children);
+                for (child, child_pos) in children {
+                    tracing::debug!(target: "reindex", "LoadExternalBlockFile: Processing out of order child {} of {hash}", child.block_hash());
+                    queue.push((child, child_pos));
+                }
             }
         }
         Ok(loaded)
