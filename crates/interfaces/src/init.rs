@@ -3,16 +3,28 @@
 //!
 //! A spawned or connecting process hands its peer an `Init` on a new
 //! connection, and the peer asks it for the other interfaces. For now it only
-//! makes an [`Echo`]; `make_node`, `make_chain` and `make_wallet_loader`
+//! makes an [`Echo`] and a [`WalletLoader`]; `make_node` and `make_chain`
 //! follow with those interfaces.
 
+use std::sync::Arc;
+
+use crate::chain::Chain;
 use crate::echo::{Echo, LocalEcho};
 use crate::error::IpcError;
+use crate::rpc::RpcError;
+use crate::wallet::WalletLoader;
 
 /// The bootstrap interface, served by every process.
 pub trait Init: Send + Sync {
     /// A new [`Echo`] (Core's `makeEcho`).
     fn make_echo(&self) -> Result<Box<dyn Echo>, IpcError>;
+
+    /// A wallet module of this process, driven by the node through `chain`
+    /// (Core's `makeWalletLoader`). The default: this process has none.
+    fn make_wallet_loader(&self, chain: Arc<dyn Chain>) -> Result<Box<dyn WalletLoader>, IpcError> {
+        let _ = chain;
+        Err(RpcError::misc("This process has no wallet").into())
+    }
 }
 
 /// The `Init` of a process that implements every interface in-process.

@@ -4,12 +4,18 @@
 //! owns the state) and a Cap'n Proto proxy in the `ipc` crate. Only binaries
 //! choose between them. See `../shared/IPC.md`.
 
+pub mod chain;
 pub mod echo;
 pub mod error;
 pub mod init;
 pub mod rpc;
+pub mod rpc_doc;
+pub mod wallet;
 
+pub use chain::{Chain, Handler, RpcCall, RpcCommandSpec, RpcHandlerRemote};
 pub use echo::{Echo, LocalEcho};
 pub use error::IpcError;
 pub use init::{Init, LocalInit};
 pub use rpc::{RpcError, RpcErrorCode};
+pub use rpc_doc::{RpcArgDoc, RpcArgFallback, RpcMethodDoc, RpcResultDoc};
+pub use wallet::WalletLoader;

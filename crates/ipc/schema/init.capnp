@@ -3,14 +3,20 @@
 #
 # STABILITY: ordinals (@N) are a published wire protocol: never renumber,
 # retype or remove a field or method; only add new ones with higher ordinals.
-# Planned next: makeNode @1, makeChain @2, makeWalletLoader @3.
+# Planned next: makeNode, makeChain (ordinals are sequential, so each gets the
+# next free one when it is added).
 
 @0x968cc37e217da3a7;
 
 using Common = import "common.capnp";
 using Echo = import "echo.capnp";
+using Chain = import "chain.capnp";
+using Wallet = import "wallet.capnp";
 
 interface Init {
   # `error` is set (and `result` null) when the implementation refused.
   makeEcho @0 () -> (result :Echo.Echo, error :Common.RemoteError);
+  # A wallet module driven by the caller through `chain` (a capability the
+  # caller serves).
+  makeWalletLoader @1 (chain :Chain.Chain) -> (result :Wallet.WalletLoader, error :Common.RemoteError);
 }

@@ -1,14 +1,19 @@
 //! Proxies: `Send + Sync` implementations of the `widecoin-interfaces` traits
 //! that forward each call over a [`Connection`].
 
-use widecoin_interfaces::{Echo, Init, IpcError};
+use std::sync::Arc;
 
+use widecoin_interfaces::{Chain, Echo, Init, IpcError, WalletLoader};
+
+use crate::chain::ChainServer;
 use crate::common_capnp::remote_error;
-use crate::connection::{capnp_error, Connection, LocalFuture};
+use crate::connection::{capnp_error, Connection, LocalFuture, LoopCtx};
 use crate::echo_capnp::echo;
 use crate::log::{escape_contents, log, next_client_seq, Event};
+use crate::wallet::WalletLoaderClient;
+use crate::wallet_capnp::wallet_loader;
 
-fn remote_error(e: remote_error::Reader<'_>) -> IpcError {
+pub(crate) fn remote_error(e: remote_error::Reader<'_>) -> IpcError {
     IpcError::Remote {
         code: e.get_code(),
         message: e
@@ -19,7 +24,7 @@ fn remote_error(e: remote_error::Reader<'_>) -> IpcError {
     }
 }
 
-fn utf8(e: std::str::Utf8Error) -> IpcError {
+pub(crate) fn utf8(e: std::str::Utf8Error) -> IpcError {
     IpcError::Transport(format!("invalid UTF-8 in IPC text: {e}"))
 }
 
@@ -71,6 +76,42 @@ impl Init for InitClient {
             conn: self.conn.clone(),
             id: id?,
         }))
+    }
+
+    fn make_wallet_loader(&self, chain: Arc<dyn Chain>) -> Result<Box<dyn WalletLoader>, IpcError> {
+        let seq = next_client_seq();
+        log(
+            Event::ClientSendRequest,
+            seq,
+            "Init.makeWalletLoader",
+            String::new,
+        );
+        let id = self.conn.call(|ctx| -> LocalFuture<Result<u64, IpcError>> {
+            // This process serves `chain` to the peer from now on.
+            let server = ChainServer::new(chain, ctx.local());
+            let mut request = ctx.remote_init.make_wallet_loader_request();
+            request.get().set_chain(capnp_rpc::new_client(server));
+            let ctx_caps = ctx.cap_registry();
+            Box::pin(async move {
+                let response = request.send().promise.await.map_err(capnp_error)?;
+                let results = response.get().map_err(capnp_error)?;
+                if results.has_error() {
+                    return Err(remote_error(results.get_error().map_err(capnp_error)?));
+                }
+                let loader: wallet_loader::Client = results.get_result().map_err(capnp_error)?;
+                Ok(ctx_caps.add(loader.client))
+            })
+        });
+        log(
+            Event::ClientRecvResponse,
+            seq,
+            "Init.makeWalletLoader",
+            || match &id {
+                Ok(_) => String::new(),
+                Err(e) => e.to_string(),
+            },
+        );
+        Ok(Box::new(WalletLoaderClient::new(self.conn.clone(), id?)))
     }
 }
 
@@ -128,4 +169,42 @@ impl Drop for EchoClient {
         // Releases the remote object; nothing to do if the connection is gone.
         let _ = self.conn.post(Box::new(move |ctx| ctx.release_cap(id)));
     }
+}
+
+/// Calls a method of the remote capability `id` (an interface `C`) through
+/// `conn`, logging the request and the response (`-debug=ipc`). `f` builds
+/// and sends the request on the loop thread (the context lets it serve a
+/// capability it passes).
+pub(crate) fn call_remote<C, T, F>(
+    conn: &Connection,
+    id: u64,
+    method: &'static str,
+    request_contents: impl FnOnce() -> String,
+    f: F,
+    response_contents: impl FnOnce(&T) -> String,
+) -> Result<T, IpcError>
+where
+    C: capnp::capability::FromClientHook + 'static,
+    T: Send + 'static,
+    F: FnOnce(C, &LoopCtx) -> LocalFuture<Result<T, IpcError>> + Send + 'static,
+{
+    let seq = next_client_seq();
+    log(Event::ClientSendRequest, seq, method, request_contents);
+    let answer = conn.call(move |ctx| -> LocalFuture<Result<T, IpcError>> {
+        match ctx.cap::<C>(id) {
+            Some(client) => f(client, ctx),
+            None => Box::pin(async { Err(IpcError::Disconnected) }),
+        }
+    });
+    log(Event::ClientRecvResponse, seq, method, || match &answer {
+        Ok(v) => response_contents(v),
+        Err(e) => e.to_string(),
+    });
+    answer
+}
+
+/// Releases the remote capability `id` of `conn` (when a proxy is dropped);
+/// nothing to do if the connection is gone.
+pub(crate) fn release_remote(conn: &Connection, id: u64) {
+    let _ = conn.post(Box::new(move |ctx| ctx.release_cap(id)));
 }

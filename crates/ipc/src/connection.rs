@@ -17,7 +17,7 @@ use std::net::TcpStream;
 use std::os::unix::net::UnixStream;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::thread::JoinHandle;
 
 use capnp_rpc::rpc_twoparty_capnp::Side;
@@ -74,22 +74,57 @@ impl Role {
 /// capabilities that proxies refer to by number.
 pub(crate) struct LoopCtx {
     pub(crate) remote_init: init::Client,
-    caps: CapRegistry,
+    local: Rc<LoopLocal>,
 }
 
 impl LoopCtx {
     /// The capability `id` as an interface `C`.
     pub(crate) fn cap<C: capnp::capability::FromClientHook>(&self, id: u64) -> Option<C> {
-        self.caps.get(id)
+        self.local.caps.get(id)
     }
 
     pub(crate) fn release_cap(&self, id: u64) {
-        self.caps.0.borrow_mut().map.remove(&id);
+        self.local.caps.0.borrow_mut().map.remove(&id);
     }
 
     /// The registry, for a future that outlives the job.
     pub(crate) fn cap_registry(&self) -> CapRegistry {
-        self.caps.clone()
+        self.local.caps.clone()
+    }
+
+    /// What servers on this loop share, for a future that outlives the job.
+    pub(crate) fn local(&self) -> Rc<LoopLocal> {
+        self.local.clone()
+    }
+}
+
+/// What the servers and the jobs of one loop share: the worker pool served
+/// calls run on, the registry of remote capabilities, and the connection
+/// itself, so that a server handed a capability (a callback) can wrap it in
+/// a `Send` proxy.
+pub(crate) struct LoopLocal {
+    pub(crate) pool: WorkerPool,
+    pub(crate) caps: CapRegistry,
+    conn: Weak<Shared>,
+}
+
+impl LoopLocal {
+    /// The connection, unless it is being dropped.
+    pub(crate) fn connection(&self) -> Result<Connection, IpcError> {
+        self.conn
+            .upgrade()
+            .map(|shared| Connection { shared })
+            .ok_or(IpcError::Disconnected)
+    }
+
+    /// Keeps the remote capability `cap` for a proxy: its connection and the
+    /// number it refers to the capability by.
+    pub(crate) fn adopt(
+        &self,
+        cap: capnp::capability::Client,
+    ) -> Result<(Connection, u64), IpcError> {
+        let conn = self.connection()?;
+        Ok((conn, self.caps.add(cap)))
     }
 }
 
@@ -208,15 +243,23 @@ impl Connection {
         let (jobs_tx, jobs_rx) = mpsc::unbounded_channel();
         let shutdown = Arc::new(Notify::new());
         let closed = Arc::new((Mutex::new(false), Condvar::new()));
+        let shared = Arc::new(Shared {
+            jobs: jobs_tx,
+            shutdown: shutdown.clone(),
+            closed: closed.clone(),
+            thread: Mutex::new(None),
+            socket,
+        });
         let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel(1);
         let thread = {
-            let shutdown = shutdown.clone();
-            let closed = closed.clone();
+            let weak = Arc::downgrade(&shared);
             std::thread::Builder::new()
                 .name(LOOP_THREAD_NAME.into())
                 .spawn(move || {
                     ON_LOOP_THREAD.with(|f| f.set(true));
-                    run_loop(transport, role, local_init, jobs_rx, shutdown, ready_tx);
+                    run_loop(
+                        transport, role, local_init, jobs_rx, shutdown, weak, ready_tx,
+                    );
                     let (lock, cvar) = &*closed;
                     *lock.lock().unwrap_or_else(|e| e.into_inner()) = true;
                     cvar.notify_all();
@@ -235,15 +278,8 @@ impl Connection {
                 return Err(IpcError::Transport("IPC event loop failed to start".into()));
             }
         }
-        Ok(Connection {
-            shared: Arc::new(Shared {
-                jobs: jobs_tx,
-                shutdown,
-                closed,
-                thread: Mutex::new(Some(thread)),
-                socket,
-            }),
-        })
+        *shared.thread.lock().unwrap_or_else(|e| e.into_inner()) = Some(thread);
+        Ok(Connection { shared })
     }
 
     /// Runs `job` on the loop thread, without waiting for it.
@@ -379,6 +415,7 @@ fn run_loop(
     local_init: Option<Arc<dyn Init>>,
     mut jobs: mpsc::UnboundedReceiver<Job>,
     shutdown: Arc<Notify>,
+    conn: Weak<Shared>,
     ready: std::sync::mpsc::SyncSender<Result<(), IpcError>>,
 ) {
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -400,15 +437,19 @@ fn run_loop(
                 return;
             }
         };
-        let pool = Rc::new(WorkerPool::new());
+        let local = Rc::new(LoopLocal {
+            pool: WorkerPool::new(),
+            caps: CapRegistry::default(),
+            conn,
+        });
         let bootstrap = local_init.map(|init| {
-            let client: init::Client = capnp_rpc::new_client(InitServer::new(init, pool.clone()));
+            let client: init::Client = capnp_rpc::new_client(InitServer::new(init, local.clone()));
             client.client
         });
         let mut rpc_system = RpcSystem::new(network, bootstrap);
         let ctx = LoopCtx {
             remote_init: rpc_system.bootstrap(role.peer_side()),
-            caps: CapRegistry::default(),
+            local: local.clone(),
         };
         let _ = ready.send(Ok(()));
         let run_jobs = async {
@@ -426,8 +467,9 @@ fn run_loop(
             _ = run_jobs => {}
         }
         // Everything holding a capability goes before the runtime does.
-        ctx.caps.0.borrow_mut().map.clear();
+        local.caps.0.borrow_mut().map.clear();
         drop(ctx);
+        drop(local);
     });
     // Dropping the LocalSet drops the calls still in progress, and with them
     // their callers' reply channels: each caller gets `Disconnected`.

@@ -16,6 +16,10 @@
 
 #[allow(clippy::all, unused, unreachable_pub, rust_2018_idioms)]
 #[rustfmt::skip]
+#[path = "generated/chain_capnp.rs"]
+pub(crate) mod chain_capnp;
+#[allow(clippy::all, unused, unreachable_pub, rust_2018_idioms)]
+#[rustfmt::skip]
 #[path = "generated/common_capnp.rs"]
 pub(crate) mod common_capnp;
 #[allow(clippy::all, unused, unreachable_pub, rust_2018_idioms)]
@@ -26,9 +30,14 @@ pub(crate) mod echo_capnp;
 #[rustfmt::skip]
 #[path = "generated/init_capnp.rs"]
 pub(crate) mod init_capnp;
+#[allow(clippy::all, unused, unreachable_pub, rust_2018_idioms)]
+#[rustfmt::skip]
+#[path = "generated/wallet_capnp.rs"]
+pub(crate) mod wallet_capnp;
 
 pub mod address;
 pub mod auth;
+mod chain;
 mod client;
 mod connection;
 mod listen;
@@ -36,6 +45,7 @@ mod log;
 mod process;
 pub mod secure;
 mod server;
+mod wallet;
 
 pub use address::{ConnectArg, IpcAddress};
 pub use auth::IpcKey;
@@ -43,6 +53,7 @@ pub use listen::{
     bind_arg, connect, connect_arg, connect_from_args, listen, Listener, LISTEN_THREAD_NAME,
 };
 
+pub use chain::{ChainClient, HandlerClient, RpcHandlerClient};
 pub use client::{EchoClient, InitClient};
 pub use connection::{Connection, Role, LOOP_THREAD_NAME};
 pub use process::{
@@ -50,3 +61,4 @@ pub use process::{
     spawn_echo_path, spawn_init, spawn_init_path, spawn_process, spawn_process_path, wait_process,
     IpcfdArg, ProcessHandle,
 };
+pub use wallet::WalletLoaderClient;

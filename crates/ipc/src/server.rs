@@ -14,10 +14,14 @@ use std::sync::{Arc, Condvar, Mutex};
 
 use widecoin_interfaces::{Echo, Init, IpcError};
 
+use crate::chain::ChainClient;
 use crate::common_capnp::remote_error;
+use crate::connection::LoopLocal;
 use crate::echo_capnp::echo;
 use crate::init_capnp::init;
 use crate::log::{escape_contents, log, next_server_seq, Event};
+use crate::wallet::WalletLoaderServer;
+use crate::wallet_capnp::wallet_loader;
 
 /// Most worker threads one connection starts; calls beyond that many at
 /// once wait for a worker.
@@ -119,7 +123,7 @@ fn worker(shared: &PoolShared) {
 
 /// Runs a cheap implementation method on the loop thread, catching a panic
 /// as a worker does.
-fn run_inline<T>(f: impl FnOnce() -> T) -> Result<T, capnp::Error> {
+pub(crate) fn run_inline<T>(f: impl FnOnce() -> T) -> Result<T, capnp::Error> {
     std::panic::catch_unwind(AssertUnwindSafe(f))
         .map_err(|_| capnp::Error::failed("the implementation of an IPC call panicked".into()))
 }
@@ -127,31 +131,31 @@ fn run_inline<T>(f: impl FnOnce() -> T) -> Result<T, capnp::Error> {
 /// The code and message of an application error, to be written into a
 /// result's `error` field; a transport error of the implementation (itself a
 /// proxy) becomes an exception instead.
-fn remote_parts(e: IpcError) -> Result<(i32, String), capnp::Error> {
+pub(crate) fn remote_parts(e: IpcError) -> Result<(i32, String), capnp::Error> {
     match e {
         IpcError::Remote { code, message } => Ok((code, message)),
         other => Err(capnp::Error::failed(other.to_string())),
     }
 }
 
-fn write_error(mut b: remote_error::Builder<'_>, (code, message): (i32, String)) {
+pub(crate) fn write_error(mut b: remote_error::Builder<'_>, (code, message): (i32, String)) {
     b.set_code(code);
     b.set_message(&message[..]);
 }
 
-fn utf8(e: std::str::Utf8Error) -> capnp::Error {
+pub(crate) fn utf8(e: std::str::Utf8Error) -> capnp::Error {
     capnp::Error::failed(format!("invalid UTF-8 in IPC text: {e}"))
 }
 
 /// Serves an [`Init`] implementation.
 pub(crate) struct InitServer {
     init: Arc<dyn Init>,
-    pool: Rc<WorkerPool>,
+    local: Rc<LoopLocal>,
 }
 
 impl InitServer {
-    pub(crate) fn new(init: Arc<dyn Init>, pool: Rc<WorkerPool>) -> InitServer {
-        InitServer { init, pool }
+    pub(crate) fn new(init: Arc<dyn Init>, local: Rc<LoopLocal>) -> InitServer {
+        InitServer { init, local }
     }
 }
 
@@ -164,10 +168,10 @@ impl init::Server for InitServer {
         let seq = next_server_seq();
         log(Event::ServerRecvRequest, seq, "Init.makeEcho", String::new);
         let init = self.init.clone();
-        let made = self.pool.run(move || init.make_echo()).await?;
+        let made = self.local.pool.run(move || init.make_echo()).await?;
         match made {
             Ok(echo) => {
-                let server = EchoServer::new(Arc::from(echo), self.pool.clone());
+                let server = EchoServer::new(Arc::from(echo), self.local.clone());
                 let client: echo::Client = capnp_rpc::new_client(server);
                 results.get().set_result(client);
             }
@@ -176,22 +180,72 @@ impl init::Server for InitServer {
         log(Event::ServerSendResponse, seq, "Init.makeEcho", String::new);
         Ok(())
     }
+
+    async fn make_wallet_loader(
+        self: Rc<Self>,
+        params: init::MakeWalletLoaderParams,
+        mut results: init::MakeWalletLoaderResults,
+    ) -> Result<(), capnp::Error> {
+        let seq = next_server_seq();
+        log(
+            Event::ServerRecvRequest,
+            seq,
+            "Init.makeWalletLoader",
+            String::new,
+        );
+        let chain = params.get()?.get_chain()?;
+        let chain = ChainClient::adopt(&self.local, chain.client).map_err(ipc_to_capnp)?;
+        let init = self.init.clone();
+        let made = self
+            .local
+            .pool
+            .run(move || init.make_wallet_loader(Arc::new(chain)))
+            .await?;
+        let answer = match made {
+            Ok(loader) => {
+                let server = WalletLoaderServer::new(Arc::from(loader), self.local.clone());
+                let client: wallet_loader::Client = capnp_rpc::new_client(server);
+                results.get().set_result(client);
+                String::new()
+            }
+            Err(e) => {
+                let text = e.to_string();
+                write_error(results.get().init_error(), remote_parts(e)?);
+                text
+            }
+        };
+        log(
+            Event::ServerSendResponse,
+            seq,
+            "Init.makeWalletLoader",
+            || answer,
+        );
+        Ok(())
+    }
+}
+
+/// A transport failure of this side, as the exception the peer sees.
+pub(crate) fn ipc_to_capnp(e: IpcError) -> capnp::Error {
+    match e {
+        IpcError::Disconnected => capnp::Error::disconnected(e.to_string()),
+        other => capnp::Error::failed(other.to_string()),
+    }
 }
 
 /// Serves an [`Echo`] implementation.
 pub(crate) struct EchoServer {
     echo: Arc<dyn Echo>,
-    pool: Rc<WorkerPool>,
+    local: Rc<LoopLocal>,
     /// `echo` runs on the loop thread ([`Echo::runs_inline`]).
     echo_inline: bool,
 }
 
 impl EchoServer {
-    fn new(echo: Arc<dyn Echo>, pool: Rc<WorkerPool>) -> EchoServer {
+    fn new(echo: Arc<dyn Echo>, local: Rc<LoopLocal>) -> EchoServer {
         let echo_inline = echo.runs_inline("echo");
         EchoServer {
             echo,
-            pool,
+            local,
             echo_inline,
         }
     }
@@ -212,7 +266,7 @@ impl echo::Server for EchoServer {
         let answer = if self.echo_inline {
             run_inline(move || echo.echo(&text))?
         } else {
-            self.pool.run(move || echo.echo(&text)).await?
+            self.local.pool.run(move || echo.echo(&text)).await?
         };
         match answer {
             Ok(back) => {

@@ -32,6 +32,8 @@ pub struct ProcessKind {
     /// Listens on one `-ipcbind` address; set by binaries that can serve other
     /// processes, which also makes `-ipcbind`/`-ipcauthfile` valid options.
     pub ipc_bind: Option<IpcBind>,
+    /// Spawns the wallet process at start-up (unless `-disablewallet`).
+    pub spawn_wallet: Option<crate::wallet_process::SpawnWallet>,
 }
 
 /// Binds one `-ipcbind=<address>` (value, network datadir, `-ipcauthfile`);
@@ -148,6 +150,8 @@ pub(crate) struct RunningNode {
     server: Option<RpcServer>,
     /// `-ipcbind` listeners; dropping them stops listening.
     ipc_listeners: Vec<Box<dyn Send>>,
+    /// The spawned wallet process (`widecoin-node`).
+    wallet: Option<crate::wallet_process::WalletProcess>,
     pid_file: Option<PathBuf>,
     _lock: wfs::DirLock,
 }
@@ -165,6 +169,9 @@ impl RunningNode {
     fn shutdown(mut self) {
         tracing::info!("Shutdown: In progress...");
         self.ipc_listeners.clear();
+        if let Some(mut wallet) = self.wallet.take() {
+            wallet.stop();
+        }
         if let Some(s) = self.server.take() {
             s.stop();
         }
@@ -319,6 +326,22 @@ fn app_init(
             }
         }
     }
+    let wallet = match &kind.spawn_wallet {
+        Some(spawn) => {
+            let table = server.as_ref().map(RpcServer::shared_table);
+            match crate::wallet_process::WalletProcess::start(spawn, args, &node, table.as_ref()) {
+                Ok(wallet) => wallet,
+                Err(e) => {
+                    if let Some(s) = server {
+                        s.stop();
+                    }
+                    let _ = std::fs::remove_file(&pid_file);
+                    return Err(fail(&e));
+                }
+            }
+        }
+        None => None,
+    };
     if let Some(server) = &server {
         server.table().set_warmup_finished();
     }
@@ -327,6 +350,7 @@ fn app_init(
         node,
         server,
         ipc_listeners,
+        wallet,
         pid_file: Some(pid_file),
         _lock: lock,
     })

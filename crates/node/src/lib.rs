@@ -10,5 +10,7 @@ mod not_yet;
 pub mod rpc;
 mod server;
 pub mod shutdown;
+pub mod wallet_process;
 
 pub use init::{main_widecoind, run_node, run_widecoind, EchoIpc, IpcBind, ProcessKind};
+pub use wallet_process::{ChildProcess, SpawnWallet, SpawnedWallet};

@@ -88,6 +88,11 @@ impl RpcServer {
         &self.table
     }
 
+    /// The table, shared (for methods other processes register).
+    pub fn shared_table(&self) -> Arc<RpcTable> {
+        self.table.clone()
+    }
+
     /// Core's `InterruptHTTPServer` + `InterruptRPC`.
     pub fn interrupt(&self) {
         self.handle.interrupt();
