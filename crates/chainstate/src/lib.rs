@@ -8,6 +8,7 @@ mod activation;
 pub mod blockstore;
 pub mod checks;
 pub mod coins;
+pub mod coinstats;
 pub mod connect;
 pub mod db;
 pub mod error;

@@ -11,6 +11,7 @@ mod output_script;
 mod rawtransaction;
 mod tx_json;
 pub mod util;
+mod utxo;
 
 use std::sync::Arc;
 
@@ -30,5 +31,6 @@ pub fn register_node_rpcs(table: &RpcTable, node: &Arc<NodeContext>) {
     node::register(table, node);
     mining::register(table, node);
     rawtransaction::register(table, node);
+    utxo::register(table, node);
     misc::register(table, node);
 }
