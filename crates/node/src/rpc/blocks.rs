@@ -194,7 +194,8 @@ fn getblock(node: Arc<NodeContext>) -> RpcCommand {
         vec![
             RpcArg::required("blockhash", ArgType::StrHex, "The block hash"),
             RpcArg::with_default("verbosity|verbose", ArgType::Num, json!(1), "0 for hex-encoded data, 1 for a JSON object, 2 for JSON object with transaction data, and 3 for JSON object with transaction data including prevout information for inputs")
-                .type_str("", "numeric or boolean"),
+                .type_str("", "numeric or boolean")
+                .skip_type_check(),
         ],
         vec![
             r(ResultType::StrHex, "", "A string that is serialized, hex-encoded data for block 'hash'").cond("for verbosity = 0"),
