@@ -316,10 +316,10 @@ fn getdescriptorinfo(node: Arc<NodeContext>) -> RpcCommand {
 }
 
 /// Core's `ParseDescriptorRange`.
-fn parse_descriptor_range(v: &Value) -> Result<(i64, i64), RpcError> {
+pub(crate) fn parse_descriptor_range(v: &Value) -> Result<(i64, i64), RpcError> {
     let int = |v: &Value| -> Result<i64, RpcError> {
         v.as_i64()
-            .ok_or_else(|| RpcError::type_error("JSON integer out of range"))
+            .ok_or_else(|| RpcError::misc("JSON integer out of range"))
     };
     let (low, high) = match v {
         Value::Number(_) => (0, int(v)?),

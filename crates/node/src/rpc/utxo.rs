@@ -20,7 +20,7 @@ use widecoin_rpc::{
 };
 
 use super::blockchain::parse_hash_v;
-use super::output_script::script_to_univ;
+use super::output_script::{parse_descriptor_range, script_to_univ};
 use super::util::amount;
 use crate::context::NodeContext;
 
@@ -229,43 +229,6 @@ impl Drop for ScanReserver {
             SCAN_IN_PROGRESS.store(false, Ordering::SeqCst);
         }
     }
-}
-
-/// Core's `ParseDescriptorRange`.
-fn parse_descriptor_range(v: &Value) -> Result<(i64, i64), RpcError> {
-    let int = |v: &Value| -> Result<i64, RpcError> {
-        v.as_i64()
-            .ok_or_else(|| RpcError::misc("JSON integer out of range"))
-    };
-    let (low, high) = match v {
-        Value::Number(_) => (0, int(v)?),
-        Value::Array(a) if a.len() == 2 && a[0].is_number() && a[1].is_number() => {
-            let (low, high) = (int(&a[0])?, int(&a[1])?);
-            if low > high {
-                return Err(RpcError::invalid_parameter(
-                    "Range specified as [begin,end] must not have begin after end",
-                ));
-            }
-            (low, high)
-        }
-        _ => {
-            return Err(RpcError::invalid_parameter(
-                "Range must be specified as end or as [begin,end]",
-            ))
-        }
-    };
-    if low < 0 {
-        return Err(RpcError::invalid_parameter(
-            "Range should be greater or equal than 0",
-        ));
-    }
-    if (high >> 31) != 0 {
-        return Err(RpcError::invalid_parameter("End of range is too high"));
-    }
-    if high >= low + 1_000_000 {
-        return Err(RpcError::invalid_parameter("Range is too large"));
-    }
-    Ok((low, high))
 }
 
 /// Makes the keys and sub-scripts of `desc` at `pos` known to the inference
