@@ -50,6 +50,8 @@ pub struct NodeContext {
     /// The block assembler of the mining RPCs (options from `-blockmaxweight`,
     /// `-blockmintxfee`, `-blockversion`).
     pub miner: widecoin_mining::Miner,
+    /// The P2P network, once started (Core's `NodeContext::connman`).
+    pub connman: std::sync::OnceLock<Arc<widecoin_p2p::Connman>>,
 }
 
 impl NodeContext {
@@ -79,6 +81,7 @@ impl NodeContext {
             max_tip_age,
             echo_ipc,
             miner: new_miner(&shutdown_flag),
+            connman: std::sync::OnceLock::new(),
         }
     }
 

@@ -163,11 +163,17 @@ impl RunningNode {
             s.interrupt();
         }
         self.node.chain.notify_all();
+        if let Some(connman) = self.node.connman.get() {
+            connman.interrupt();
+        }
     }
 
     /// Core's `Shutdown`.
     fn shutdown(mut self) {
         tracing::info!("Shutdown: In progress...");
+        if let Some(connman) = self.node.connman.get() {
+            connman.stop();
+        }
         self.ipc_listeners.clear();
         if let Some(mut wallet) = self.wallet.take() {
             wallet.stop();
@@ -342,6 +348,21 @@ fn app_init(
         }
         None => None,
     };
+    match crate::p2p::start(args, &node) {
+        Ok(connman) => {
+            let _ = node.connman.set(connman);
+        }
+        Err(e) => {
+            if let Some(mut w) = wallet {
+                w.stop();
+            }
+            if let Some(s) = server {
+                s.stop();
+            }
+            let _ = std::fs::remove_file(&pid_file);
+            return Err(fail(&e));
+        }
+    }
     if let Some(server) = &server {
         server.table().set_warmup_finished();
     }

@@ -7,6 +7,7 @@ mod daemon;
 mod init;
 mod interaction;
 mod not_yet;
+mod p2p;
 pub mod rpc;
 mod server;
 pub mod shutdown;

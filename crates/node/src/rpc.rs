@@ -6,6 +6,7 @@ mod mempool;
 mod mining;
 mod misc;
 mod net;
+mod net_peers;
 mod node;
 mod output_script;
 mod rawtransaction;
@@ -28,6 +29,7 @@ pub fn register_node_rpcs(table: &RpcTable, node: &Arc<NodeContext>) {
     blocks::register(table, node);
     mempool::register(table, node);
     net::register(table, node);
+    net_peers::register(table, node);
     node::register(table, node);
     mining::register(table, node);
     rawtransaction::register(table, node);

@@ -1,5 +1,5 @@
-//! `getnetworkinfo` (Core's `rpc/net.cpp`), answered from the node's settings
-//! until the p2p crate exists: no peers yet, so every count is 0.
+//! `getnetworkinfo` (Core's `rpc/net.cpp`): the node's settings and the
+//! connection counts of the p2p connection manager.
 
 use std::sync::Arc;
 
@@ -156,6 +156,11 @@ fn getnetworkinfo(node: Arc<NodeContext>) -> RpcCommand {
     );
     RpcCommand::new("network", spec, move |_req: &RpcRequest| {
         let net = &node.network;
+        let counts = node
+            .connman
+            .get()
+            .map(|c| c.connection_counts())
+            .unwrap_or_default();
         let networks: Vec<Value> = NETWORKS
             .iter()
             .map(|(name, reachable)| {
@@ -177,9 +182,9 @@ fn getnetworkinfo(node: Arc<NodeContext>) -> RpcCommand {
             "localrelay": net.relay_txes,
             "timeoffset": 0,
             "networkactive": net.network_active,
-            "connections": 0,
-            "connections_in": 0,
-            "connections_out": 0,
+            "connections": counts.inbound + counts.outbound,
+            "connections_in": counts.inbound,
+            "connections_out": counts.outbound,
             "networks": networks,
             "relayfee": amount(node.mempool.min_relay_feerate),
             "incrementalfee": amount(node.mempool.incremental_relay_feerate),
