@@ -209,7 +209,7 @@ impl ChainstateManager {
     fn notify_tip(&self, fork: Option<u32>) {
         let Some(tip) = self.tip() else { return };
         let now = (self.options.clock)();
-        let ibd = self.is_initial_block_download(now, crate::manager::DEFAULT_MAX_TIP_AGE);
+        let ibd = self.is_initial_block_download(now, self.options.max_tip_age);
         for l in &self.listeners {
             l.updated_block_tip(tip, fork, ibd);
         }

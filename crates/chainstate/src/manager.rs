@@ -59,6 +59,8 @@ pub struct ChainstateOptions {
     pub fast_prune: bool,
     /// Network-adjusted time for `time-too-new`.
     pub clock: Clock,
+    /// `-maxtipage`: the IBD state passed to tip notifications uses it.
+    pub max_tip_age: i64,
 }
 
 impl Default for ChainstateOptions {
@@ -76,6 +78,7 @@ impl Default for ChainstateOptions {
                     .duration_since(std::time::UNIX_EPOCH)
                     .map_or(0, |d| d.as_secs() as i64)
             }),
+            max_tip_age: DEFAULT_MAX_TIP_AGE,
         }
     }
 }

@@ -6,6 +6,8 @@
 //! `DEFAULT_BLOCK_MAX_WEIGHT` follows Widecoin's larger block weight. [`check_tx_inputs`] and
 //! the lock-time functions are consensus rules shared with block connection: they work over
 //! the small [`CoinView`] and [`ChainMtp`] traits so that any UTXO view can use them.
+//! [`Mempool`] is the pool itself, over the chain as a [`ChainView`]; [`Mempool::accept`] runs
+//! Core's acceptance checks in Core's order.
 //!
 //! ```
 //! use widecoin_mempool::{FeeRate, get_dust_threshold, DUST_RELAY_TX_FEE};
@@ -16,16 +18,19 @@
 //! assert_eq!(get_dust_threshold(&out, FeeRate::from_sat_per_kvb(DUST_RELAY_TX_FEE)), 294);
 //! ```
 
+pub mod accept;
 pub mod constants;
 pub mod feerate;
 pub mod inputs;
 pub mod locks;
 pub mod packages;
+pub mod pool;
 pub mod rbf;
 pub mod reject;
 pub mod solver;
 pub mod standard;
 
+pub use accept::AcceptResult;
 pub use constants::*;
 pub use feerate::{format_money, money_range, FeeEstimateMode, FeeRate};
 pub use inputs::{check_tx_inputs, Coin, CoinView, InputsError};
@@ -38,6 +43,9 @@ pub use locks::{
 pub use packages::{
     check_child_with_parents, check_package, is_child_with_parents, is_child_with_parents_tree,
     PackageError, PackageValidationResult,
+};
+pub use pool::{
+    Aggregate, ChainView, Limits, Mempool, MempoolEntry, MempoolOptions, PoolView, RemovalReason,
 };
 pub use rbf::{
     check_conflict_replaceable, check_replacement_count, entries_and_txids_disjoint,

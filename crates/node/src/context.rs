@@ -50,6 +50,8 @@ pub struct NodeContext {
     /// The block assembler of the mining RPCs (options from `-blockmaxweight`,
     /// `-blockmintxfee`, `-blockversion`).
     pub miner: widecoin_mining::Miner,
+    /// The transaction memory pool (Core's `NodeContext::mempool`).
+    pub pool: crate::txpool::TxPool,
     /// The P2P network, once started (Core's `NodeContext::connman`).
     pub connman: std::sync::OnceLock<Arc<widecoin_p2p::Connman>>,
 }
@@ -71,6 +73,8 @@ impl NodeContext {
             let flag = shutdown_flag.clone();
             shutdown.on_request(move || flag.store(true, std::sync::atomic::Ordering::SeqCst));
         }
+        let pool = crate::txpool::TxPool::new(pool_options(&mempool));
+        pool.attach(&mut chain.lock());
         NodeContext {
             chain_params,
             chain,
@@ -81,6 +85,7 @@ impl NodeContext {
             max_tip_age,
             echo_ipc,
             miner: new_miner(&shutdown_flag),
+            pool,
             connman: std::sync::OnceLock::new(),
         }
     }
@@ -100,4 +105,13 @@ fn new_miner(shutdown: &Arc<AtomicBool>) -> widecoin_mining::Miner {
         Arc::new(widecoin_common::time::get_time),
     )
     .with_shutdown(shutdown.clone())
+}
+
+/// The pool's policy from the node's mempool settings.
+fn pool_options(settings: &MempoolSettings) -> widecoin_mempool::MempoolOptions {
+    widecoin_mempool::MempoolOptions {
+        min_relay_feerate: widecoin_mempool::FeeRate::from_sat_per_kvb(settings.min_relay_feerate),
+        full_rbf: settings.full_rbf,
+        ..Default::default()
+    }
 }

@@ -430,6 +430,7 @@ fn open_chainstate(
         checkpoints: args.get_bool_arg("-checkpoints", true),
         fast_prune: args.get_bool_arg("-fastprune", false),
         clock: Arc::new(widecoin_common::time::get_time),
+        max_tip_age: args.get_int_arg("-maxtipage", DEFAULT_MAX_TIP_AGE),
     };
     let mut cm = ChainstateManager::open(&blocks_dir, &net_dir.join("chainstate"), params, options)
         .map_err(|e| {

@@ -11,6 +11,7 @@ mod p2p;
 pub mod rpc;
 mod server;
 pub mod shutdown;
+pub mod txpool;
 pub mod wallet_process;
 
 pub use init::{main_widecoind, run_node, run_widecoind, EchoIpc, IpcBind, ProcessKind};

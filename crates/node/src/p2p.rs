@@ -1,12 +1,22 @@
 //! Starts the P2P network (`widecoin-p2p`) with the node's options: the part
 //! of Core's `AppInitMain` that fills `CConnman::Options` (`-listen`, `-bind`,
-//! `-port`, `-maxconnections`, `-connect`, `-addnode`, `-peertimeout`).
+//! `-port`, `-maxconnections`, `-connect`, `-addnode`, `-peertimeout`), and
+//! the chainstate's side of block sync ([`ChainAccess`]) and announcements.
 
+use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::{Arc, Weak};
 
+use bitcoin::block::Header;
+use bitcoin::hashes::Hash;
+use bitcoin::{Block, BlockHash, Work};
+use widecoin_chainstate::{
+    BlockIndexEntry, ChainstateError, ChainstateManager, EntryId, ValidationListener,
+};
 use widecoin_common::args::ArgsManager;
-use widecoin_p2p::{parse_host_port, Connman, P2pConfig};
+use widecoin_p2p::{
+    parse_host_port, BlockRejected, ChainAccess, Connman, HeaderState, P2pConfig, RejectKind,
+};
 
 use crate::context::NodeContext;
 
@@ -83,7 +93,360 @@ pub(crate) fn start(args: &ArgsManager, node: &Arc<NodeContext>) -> Result<Arc<C
                 .map_or(0, |n| n.chain.tip_info().height as i32)
         }),
         clock_micros: Arc::new(clock_micros),
+        chain: Some(Arc::new(NodeChainAccess {
+            node: Arc::downgrade(node),
+        })),
     };
+    node.chain.lock().add_listener(Arc::new(TipAnnouncer {
+        node: Arc::downgrade(node),
+    }));
     let connman = Connman::start(config).map_err(|e| e.to_string())?;
     Ok(Arc::new(connman))
+}
+
+/// `BLOCK_DOWNLOAD_WINDOW`: blocks further than this past the last common
+/// block are not requested yet.
+const BLOCK_DOWNLOAD_WINDOW: u32 = 1024;
+
+/// Passes tip changes to the network (Core's `PeerManagerImpl::UpdatedBlockTip`).
+struct TipAnnouncer {
+    node: Weak<NodeContext>,
+}
+
+impl ValidationListener for TipAnnouncer {
+    fn updated_block_tip(&self, tip: &BlockIndexEntry, fork: Option<u32>, ibd: bool) {
+        if let Some(connman) = self.node.upgrade().and_then(|n| n.connman.get().cloned()) {
+            connman.block_tip_changed(tip.hash, fork, ibd);
+        }
+    }
+}
+
+/// The chainstate as block sync sees it.
+struct NodeChainAccess {
+    node: Weak<NodeContext>,
+}
+
+/// Core's `BlockValidationResult` of a chainstate error, for punishment.
+fn rejected(e: ChainstateError) -> BlockRejected {
+    use widecoin_chainstate::BlockValidationError as V;
+    let kind = match &e {
+        ChainstateError::Invalid(V::Duplicate) => RejectKind::CachedInvalid,
+        ChainstateError::Invalid(V::PrevBlockNotFound(_)) => RejectKind::MissingPrev,
+        ChainstateError::Invalid(V::TimeTooNew) => RejectKind::NoPunishment,
+        ChainstateError::Invalid(_) => RejectKind::Invalid,
+        _ => RejectKind::NoPunishment,
+    };
+    BlockRejected {
+        reason: e.reject_reason().unwrap_or_else(|| e.to_string()),
+        kind,
+    }
+}
+
+fn zero_work() -> Work {
+    Work::from_be_bytes([0; 32])
+}
+
+impl NodeChainAccess {
+    fn with<R>(&self, default: R, f: impl FnOnce(&mut ChainstateManager) -> R) -> R {
+        match self.node.upgrade() {
+            Some(node) => f(&mut node.chain.lock()),
+            None => default,
+        }
+    }
+}
+
+/// `STALE_RELAY_AGE_LIMIT`: 30 days.
+const STALE_RELAY_AGE_LIMIT: i64 = 30 * 24 * 60 * 60;
+
+/// Core's `BlockRequestAllowed`: blocks of the active chain, or fully
+/// validated ones not much older than our best header.
+fn block_request_allowed(cm: &ChainstateManager, id: EntryId) -> bool {
+    let index = cm.block_index();
+    if cm.active_chain().contains(index, id) {
+        return true;
+    }
+    let e = index.entry(id);
+    e.is_valid(widecoin_chainstate::block_status::VALID_SCRIPTS)
+        && cm
+            .best_header()
+            .is_some_and(|b| b.time() - e.time() < STALE_RELAY_AGE_LIMIT)
+}
+
+/// Core's `GetLocator` from any entry of the index.
+fn locator_from(cm: &ChainstateManager, id: EntryId) -> Vec<BlockHash> {
+    let index = cm.block_index();
+    let mut out = Vec::new();
+    let mut step = 1u32;
+    let mut cur = Some(id);
+    while let Some(c) = cur {
+        let entry = index.entry(c);
+        out.push(entry.hash);
+        if entry.height == 0 {
+            break;
+        }
+        let height = entry.height.saturating_sub(step);
+        cur = if cm.active_chain().contains(index, c) {
+            cm.active_chain().at(height)
+        } else {
+            index.ancestor(c, height)
+        };
+        if out.len() > 10 {
+            step = step.saturating_mul(2);
+        }
+    }
+    out
+}
+
+impl ChainAccess for NodeChainAccess {
+    fn header_state(&self, hash: &BlockHash) -> Option<HeaderState> {
+        self.with(None, |cm| {
+            let id = cm.lookup_id(hash)?;
+            let e = cm.block_index().entry(id);
+            Some(HeaderState {
+                height: e.height,
+                chain_work: e.chain_work,
+                have_data: e.have_data(),
+                failed: e.failed(),
+                in_active_chain: cm.active_chain().contains(cm.block_index(), id),
+            })
+        })
+    }
+
+    fn tip(&self) -> (BlockHash, Work) {
+        self.with((BlockHash::all_zeros(), zero_work()), |cm| {
+            cm.tip().map_or((BlockHash::all_zeros(), zero_work()), |t| {
+                (t.hash, t.chain_work)
+            })
+        })
+    }
+
+    fn best_header(&self) -> Option<(BlockHash, Header)> {
+        self.with(None, |cm| {
+            cm.best_header().or(cm.tip()).map(|e| (e.hash, e.header))
+        })
+    }
+
+    fn minimum_chain_work(&self) -> Work {
+        self.with(zero_work(), |cm| cm.params().consensus.minimum_chain_work)
+    }
+
+    fn loading_blocks(&self) -> bool {
+        self.with(false, |cm| cm.is_reindexing())
+    }
+
+    fn locator(&self, from: &BlockHash) -> Vec<BlockHash> {
+        self.with(Vec::new(), |cm| match cm.lookup_id(from) {
+            Some(id) => locator_from(cm, id),
+            None => Vec::new(),
+        })
+    }
+
+    fn headers_after(
+        &self,
+        locator: &[BlockHash],
+        stop: &BlockHash,
+        max: usize,
+    ) -> Option<(i64, Vec<Header>)> {
+        self.with(None, |cm| {
+            let index = cm.block_index();
+            let chain = cm.active_chain();
+            let start = if locator.is_empty() {
+                let id = cm.lookup_id(stop)?;
+                let e = index.entry(id);
+                if !block_request_allowed(cm, id) {
+                    tracing::debug!(target: "net", "ProcessGetHeaders: ignoring request for old block header that isn't in the main chain");
+                    return None;
+                }
+                return Some((i64::from(e.height), vec![e.header]));
+            } else {
+                // Core's FindForkInGlobalIndex: the first locator entry on
+                // the active chain, else genesis.
+                let fork = locator
+                    .iter()
+                    .filter_map(|h| cm.lookup_id(h))
+                    .find(|&id| chain.contains(index, id))
+                    .or_else(|| chain.at(0))?;
+                chain.at(index.entry(fork).height + 1)
+            };
+            let mut headers = Vec::new();
+            let mut cur = start;
+            while let Some(id) = cur {
+                let e = index.entry(id);
+                headers.push(e.header);
+                if headers.len() >= max || e.hash == *stop {
+                    break;
+                }
+                cur = chain.at(e.height + 1);
+            }
+            let first = start.map_or(-1, |id| i64::from(index.entry(id).height));
+            Some((first, headers))
+        })
+    }
+
+    fn blocks_after(
+        &self,
+        locator: &[BlockHash],
+        stop: &BlockHash,
+        max: usize,
+    ) -> (i64, Vec<BlockHash>) {
+        self.with((-1, Vec::new()), |cm| {
+            let index = cm.block_index();
+            let chain = cm.active_chain();
+            let Some(fork) = locator
+                .iter()
+                .filter_map(|h| cm.lookup_id(h))
+                .find(|&id| chain.contains(index, id))
+                .or_else(|| chain.at(0))
+            else {
+                return (-1, Vec::new());
+            };
+            let start = chain.at(index.entry(fork).height + 1);
+            let mut out = Vec::new();
+            let mut cur = start;
+            while let Some(id) = cur {
+                let e = index.entry(id);
+                if e.hash == *stop {
+                    tracing::debug!(target: "net", "  getblocks stopping at {} {}", e.height, e.hash);
+                    break;
+                }
+                out.push(e.hash);
+                if out.len() >= max {
+                    break;
+                }
+                cur = chain.at(e.height + 1);
+            }
+            (start.map_or(-1, |id| i64::from(index.entry(id).height)), out)
+        })
+    }
+
+    fn block(&self, hash: &BlockHash) -> Option<Block> {
+        self.with(None, |cm| {
+            let id = cm.lookup_id(hash)?;
+            if !block_request_allowed(cm, id) {
+                tracing::debug!(target: "net", "ProcessGetBlockData: ignoring request for old block that isn't in the main chain");
+                return None;
+            }
+            match cm.get_block(hash) {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::error!("Cannot load block from disk {hash}: {e}");
+                    None
+                }
+            }
+        })
+    }
+
+    fn process_headers(&self, headers: &[Header]) -> Result<(), BlockRejected> {
+        self.with(Ok(()), |cm| {
+            cm.process_new_block_headers(headers).map_err(rejected)
+        })
+    }
+
+    fn process_block(&self, block: &Block) -> Result<bool, BlockRejected> {
+        self.with(Ok(false), |cm| {
+            cm.process_new_block(block).map_err(rejected)
+        })
+    }
+
+    fn blocks_to_download(
+        &self,
+        target: &BlockHash,
+        max: usize,
+        skip: &HashSet<BlockHash>,
+    ) -> Vec<BlockHash> {
+        self.with(Vec::new(), |cm| {
+            let Some(target_id) = cm.lookup_id(target) else {
+                return Vec::new();
+            };
+            let index = cm.block_index();
+            let tip_work = cm.tip().map_or(zero_work(), |t| t.chain_work);
+            let target_entry = index.entry(target_id);
+            if target_entry.chain_work < tip_work
+                || target_entry.chain_work < cm.params().consensus.minimum_chain_work
+            {
+                return Vec::new();
+            }
+            let chain = cm.active_chain();
+            let Some(fork) = chain.find_fork(index, target_id) else {
+                return Vec::new();
+            };
+            let fork_height = index.entry(fork).height;
+            let window_end = fork_height.saturating_add(BLOCK_DOWNLOAD_WINDOW);
+            let end = if target_entry.height > window_end {
+                match index.ancestor(target_id, window_end) {
+                    Some(id) => id,
+                    None => return Vec::new(),
+                }
+            } else {
+                target_id
+            };
+            let mut path = Vec::new();
+            let mut cur = Some(end);
+            while let Some(id) = cur {
+                if id == fork {
+                    break;
+                }
+                let e = index.entry(id);
+                if e.failed() {
+                    // Never download towards an invalid chain.
+                    return Vec::new();
+                }
+                path.push(id);
+                cur = e.prev;
+            }
+            path.iter()
+                .rev()
+                .map(|&id| index.entry(id))
+                .filter(|e| !e.have_data() && !skip.contains(&e.hash))
+                .take(max)
+                .map(|e| e.hash)
+                .collect()
+        })
+    }
+
+    fn last_common_height(&self, hash: &BlockHash) -> Option<u32> {
+        self.with(None, |cm| {
+            let id = cm.lookup_id(hash)?;
+            let fork = cm.active_chain().find_fork(cm.block_index(), id)?;
+            Some(cm.block_index().entry(fork).height)
+        })
+    }
+
+    fn is_ancestor(&self, ancestor: &BlockHash, descendant: &BlockHash) -> bool {
+        self.with(false, |cm| {
+            match (cm.lookup_id(ancestor), cm.lookup_id(descendant)) {
+                (Some(a), Some(d)) => {
+                    let index = cm.block_index();
+                    index.ancestor(d, index.entry(a).height) == Some(a)
+                }
+                _ => false,
+            }
+        })
+    }
+
+    fn new_tip_headers(
+        &self,
+        tip: &BlockHash,
+        fork_height: Option<u32>,
+        max: usize,
+    ) -> Vec<Header> {
+        self.with(Vec::new(), |cm| {
+            let Some(id) = cm.lookup_id(tip) else {
+                return Vec::new();
+            };
+            let index = cm.block_index();
+            let mut out = Vec::new();
+            let mut cur = Some(id);
+            while let Some(c) = cur {
+                let e = index.entry(c);
+                if fork_height.is_some_and(|f| e.height <= f) || out.len() >= max {
+                    break;
+                }
+                out.push(e.header);
+                cur = e.prev;
+            }
+            out.reverse();
+            out
+        })
+    }
 }

@@ -3,6 +3,7 @@
 mod blockchain;
 mod blocks;
 mod mempool;
+mod mempool_rpcs;
 mod mining;
 mod misc;
 mod net;

@@ -2,10 +2,12 @@
 //! outbound connections to `-connect`/`-addnode`/`addnode` peers, one thread
 //! per peer, and the statistics `getpeerinfo` and `getnettotals` show.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+
+use bitcoin::BlockHash;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -50,6 +52,8 @@ pub struct P2pConfig {
     pub start_height: Arc<dyn Fn() -> i32 + Send + Sync>,
     /// The mockable clock in microseconds (Core's `GetTime<microseconds>`).
     pub clock_micros: Arc<dyn Fn() -> i64 + Send + Sync>,
+    /// The chainstate, for block sync; without it block messages are ignored.
+    pub chain: Option<Arc<dyn crate::sync::ChainAccess>>,
 }
 
 /// Failures to start.
@@ -103,9 +107,15 @@ pub(crate) struct Inner {
     threads: Mutex<Vec<JoinHandle<()>>>,
     pub total_recv: AtomicU64,
     pub total_sent: AtomicU64,
+    /// Blocks requested from some peer (Core's `mapBlocksInFlight`).
+    pub blocks_in_flight: Mutex<HashMap<BlockHash, i64>>,
+    /// Peers we started a headers sync with (Core's `nSyncStarted`).
+    pub sync_started: AtomicUsize,
+    /// Peers between accepting headers and requesting their blocks.
+    pub direct_fetches: AtomicUsize,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -278,6 +288,9 @@ impl Connman {
             threads: Mutex::new(Vec::new()),
             total_recv: AtomicU64::new(0),
             total_sent: AtomicU64::new(0),
+            blocks_in_flight: Mutex::new(HashMap::new()),
+            sync_started: AtomicUsize::new(0),
+            direct_fetches: AtomicUsize::new(0),
         });
         for listener in listeners {
             if let Err(e) = listener.set_nonblocking(true) {
@@ -346,6 +359,19 @@ impl Connman {
                 true
             }
             None => false,
+        }
+    }
+
+    /// The active tip moved (Core's `PeerManagerImpl::UpdatedBlockTip`):
+    /// outside initial block download, every peer announces it on its next
+    /// pass. Called with the chainstate locked: it only queues.
+    pub fn block_tip_changed(&self, hash: BlockHash, fork_height: Option<u32>, ibd: bool) {
+        if ibd {
+            return;
+        }
+        let event = crate::sync::TipEvent { hash, fork_height };
+        for p in lock(&self.inner.peers).values() {
+            lock(&p.announce).push(event);
         }
     }
 

@@ -6,13 +6,15 @@
 //! framing (magic, size limit, checksum) is ours, because Core drops a message
 //! with a bad checksum without disconnecting and limits messages to
 //! [`MAX_PROTOCOL_MESSAGE_LENGTH`], which rust-bitcoin's decoder does not.
-//! Block, address and transaction relay are still to come: such messages are
-//! logged and ignored.
+//! Headers-first block sync and block announcements go through
+//! [`ChainAccess`]; address and transaction relay are still to come: such
+//! messages are logged and ignored.
 
 mod addr;
 mod connman;
 pub mod framing;
 mod peer;
+mod sync;
 
 pub use addr::{network_name, parse_host_port};
 pub use connman::{
@@ -20,6 +22,7 @@ pub use connman::{
     MAX_ADDNODE_CONNECTIONS,
 };
 pub use framing::MAX_PROTOCOL_MESSAGE_LENGTH;
+pub use sync::{BlockRejected, ChainAccess, HeaderState, RejectKind, MAX_HEADERS_RESULTS};
 
 /// `PROTOCOL_VERSION`.
 pub const PROTOCOL_VERSION: i32 = 70016;

@@ -55,6 +55,14 @@ pub struct PeerStats {
     /// The nonce of the outstanding ping, 0 when none.
     pub ping_nonce_sent: u64,
     pub ping_start_us: i64,
+    /// Height of the peer's best block we know of (`nSyncHeight`), -1 when none.
+    pub synced_headers: i64,
+    /// Height of the last block we have in common (`nCommonHeight`), -1 when none.
+    pub synced_blocks: i64,
+    /// Heights of the blocks requested from the peer.
+    pub inflight: Vec<u32>,
+    /// Core's misbehaviour score.
+    pub misbehavior: i32,
 }
 
 /// A peer's state shared with the connection manager.
@@ -69,6 +77,9 @@ pub(crate) struct PeerShared {
     pub local_nonce: u64,
     pub disconnect: AtomicBool,
     pub ping_queued: AtomicBool,
+    /// New tips to announce (hash, height, fork height), from
+    /// `Connman::block_tip_changed` (Core's `m_blocks_for_headers_relay`).
+    pub announce: Mutex<Vec<crate::sync::TipEvent>>,
     pub stats: Mutex<PeerStats>,
 }
 
@@ -91,11 +102,16 @@ impl PeerShared {
             local_nonce: nonzero_nonce(),
             disconnect: AtomicBool::new(false),
             ping_queued: AtomicBool::new(false),
-            stats: Mutex::new(PeerStats::default()),
+            announce: Mutex::new(Vec::new()),
+            stats: Mutex::new(PeerStats {
+                synced_headers: -1,
+                synced_blocks: -1,
+                ..PeerStats::default()
+            }),
         }
     }
 
-    fn stats(&self) -> MutexGuard<'_, PeerStats> {
+    pub(crate) fn stats(&self) -> MutexGuard<'_, PeerStats> {
         self.stats.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -205,10 +221,11 @@ fn parse_version(payload: &[u8]) -> Result<ReceivedVersion, ParseError> {
     Ok(received)
 }
 
-struct Conn {
-    net: Arc<Inner>,
-    peer: Arc<PeerShared>,
+pub(crate) struct Conn {
+    pub(crate) net: Arc<Inner>,
+    pub(crate) peer: Arc<PeerShared>,
     stream: TcpStream,
+    pub(crate) sync: crate::sync::SyncState,
 }
 
 /// Runs one connection until either side ends it.
@@ -216,8 +233,14 @@ pub(crate) fn run(net: Arc<Inner>, peer: Arc<PeerShared>, stream: TcpStream) {
     let _ = stream.set_nodelay(true);
     let _ = stream.set_read_timeout(Some(Duration::from_millis(50)));
     let _ = stream.set_write_timeout(Some(Duration::from_secs(60)));
-    let mut conn = Conn { net, peer, stream };
+    let mut conn = Conn {
+        net,
+        peer,
+        stream,
+        sync: crate::sync::SyncState::default(),
+    };
     conn.main_loop();
+    conn.finalize_sync();
     let id = conn.peer.id;
     tracing::debug!(target: "net", "disconnecting peer={id}");
     let _ = conn.stream.shutdown(Shutdown::Both);
@@ -225,15 +248,15 @@ pub(crate) fn run(net: Arc<Inner>, peer: Arc<PeerShared>, stream: TcpStream) {
 }
 
 impl Conn {
-    fn id(&self) -> i64 {
+    pub(crate) fn id(&self) -> i64 {
         self.peer.id
     }
 
-    fn disconnect(&self) {
+    pub(crate) fn disconnect(&self) {
         self.peer.disconnect.store(true, Ordering::SeqCst);
     }
 
-    fn should_stop(&self) -> bool {
+    pub(crate) fn should_stop(&self) -> bool {
         self.net.interrupt.load(Ordering::SeqCst) || self.peer.disconnect.load(Ordering::SeqCst)
     }
 
@@ -304,7 +327,7 @@ impl Conn {
             .or_default() += (HEADER_SIZE + payload_len) as u64;
     }
 
-    fn push(&mut self, msg: NetworkMessage) {
+    pub(crate) fn push(&mut self, msg: NetworkMessage) {
         let command = msg.cmd();
         let bytes = encode_message(self.net.config.magic, msg);
         tracing::debug!(target: "net", "sending {command} ({} bytes) peer={}", bytes.len() - HEADER_SIZE, self.id());
@@ -431,6 +454,8 @@ impl Conn {
                 }
             }
             "pong" => self.process_pong(payload),
+            "getheaders" | "getblocks" | "headers" | "getdata" | "inv" | "block"
+            | "sendheaders" | "notfound" => self.process_sync_message(command, payload),
             _ if crate::framing::ALL_NET_MESSAGE_TYPES.contains(&command) => {
                 tracing::debug!(target: "net", "ignoring \"{command}\" from peer={id}: not handled yet");
             }
@@ -440,7 +465,7 @@ impl Conn {
         }
     }
 
-    fn log_exception(&self, command: &str, size: usize, e: &dyn std::fmt::Display) {
+    pub(crate) fn log_exception(&self, command: &str, size: usize, e: &dyn std::fmt::Display) {
         tracing::debug!(target: "net", "ProcessMessages({command}, {size} bytes): Exception '{e}' caught");
     }
 
@@ -588,6 +613,10 @@ impl Conn {
         if run_checks && nonce_sent != 0 && now_us > ping_start + TIMEOUT_INTERVAL * 1_000_000 {
             tracing::debug!(target: "net", "ping timeout: {:.6}s peer={id}", (now_us - ping_start) as f64 / 1e6);
             self.disconnect();
+            return;
+        }
+        self.send_sync_messages();
+        if self.should_stop() {
             return;
         }
         let queued = self.peer.ping_queued.swap(false, Ordering::SeqCst);

@@ -32,6 +32,7 @@ fn config(height: i32) -> P2pConfig {
                 .unwrap()
                 .as_micros() as i64
         }),
+        chain: None,
     }
 }
 

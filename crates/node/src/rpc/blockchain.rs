@@ -74,7 +74,10 @@ fn getbestblockhash(node: Arc<NodeContext>) -> RpcCommand {
         examples("getbestblockhash", "", ""),
     );
     RpcCommand::new("blockchain", spec, move |_req: &RpcRequest| {
-        Ok(json!(node.chain.tip_info().hash.to_string()))
+        // The active chain itself: invalidateblock moves it back without a
+        // tip notification.
+        let tip = node.chain.lock().tip().map(|t| t.hash);
+        Ok(json!(tip.unwrap_or(node.chain.tip_info().hash).to_string()))
     })
 }
 

@@ -1,21 +1,27 @@
-//! `getmempoolinfo` (Core's `rpc/mempool.cpp`), for the empty mempool that
-//! exists until the mempool crate lands.
+//! `getmempoolinfo`, `getrawmempool` and `getmempoolentry` (Core's `rpc/mempool.cpp`) over
+//! the node's pool.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use serde_json::json;
+use bitcoin::hashes::Hash;
+use bitcoin::Txid;
+use serde_json::{json, Value};
+use widecoin_mempool::{signals_opt_in_rbf, Mempool, MempoolEntry};
 use widecoin_rpc::{
     help_example_cli, help_example_rpc, ArgType, ResultType, RpcArg, RpcCommand, RpcError,
-    RpcMethod, RpcRequest, RpcResult, RpcTable,
+    RpcErrorCode, RpcMethod, RpcRequest, RpcResult, RpcTable,
 };
 
+use super::blockchain::parse_hash_v;
 use super::util::amount;
 use crate::context::NodeContext;
 
 pub fn register(table: &RpcTable, node: &Arc<NodeContext>) {
     table.register(getmempoolinfo(node.clone()));
-    table.register(getrawmempool());
+    table.register(getrawmempool(node.clone()));
+    table.register(getmempoolentry(node.clone()));
+    super::mempool_rpcs::register(table, node);
 }
 
 fn mempool_entry_description() -> Vec<RpcResult> {
@@ -46,10 +52,8 @@ fn mempool_entry_description() -> Vec<RpcResult> {
     ]
 }
 
-/// The mempool holds no transaction until the mempool crate lands (nothing
-/// can add one yet), so the lists are empty and the sequence is 1, its
-/// starting value in Core.
-fn getrawmempool() -> RpcCommand {
+/// Core's `getrawmempool`.
+fn getrawmempool(node: Arc<NodeContext>) -> RpcCommand {
     let r = RpcResult::new;
     let spec = RpcMethod::new(
         "getrawmempool",
@@ -73,18 +77,107 @@ fn getrawmempool() -> RpcCommand {
     RpcCommand::new("blockchain", spec, move |req: &RpcRequest| {
         let verbose: bool = req.arg(0)?;
         let sequence: bool = req.arg(1)?;
+        if verbose && sequence {
+            return Err(RpcError::invalid_parameter(
+                "Verbose results cannot contain mempool sequence values.",
+            ));
+        }
+        let pool = node.pool.lock();
+        let txids = sorted_txids(&pool);
         if verbose {
-            if sequence {
-                return Err(RpcError::invalid_parameter(
-                    "Verbose results cannot contain mempool sequence values.",
-                ));
+            let mut map = serde_json::Map::new();
+            for txid in txids {
+                let e = pool.get(&txid).expect("listed");
+                map.insert(txid.to_string(), entry_to_json(&pool, e));
             }
-            return Ok(json!({}));
+            return Ok(Value::Object(map));
         }
+        let list: Vec<String> = txids.iter().map(|t| t.to_string()).collect();
         if sequence {
-            return Ok(json!({"txids": [], "mempool_sequence": 1}));
+            return Ok(json!({"txids": list, "mempool_sequence": pool.sequence()}));
         }
-        Ok(json!([]))
+        Ok(json!(list))
+    })
+}
+
+/// Core's `getmempoolentry`.
+fn getmempoolentry(node: Arc<NodeContext>) -> RpcCommand {
+    let spec = RpcMethod::new(
+        "getmempoolentry",
+        "\nReturns mempool data for given transaction\n",
+        vec![RpcArg::required(
+            "txid",
+            ArgType::StrHex,
+            "The transaction id (must be in mempool)",
+        )],
+        vec![RpcResult::new(ResultType::Obj, "", "").inner(mempool_entry_description())],
+        help_example_cli("getmempoolentry", "\"mytxid\"")
+            + &help_example_rpc("getmempoolentry", "\"mytxid\""),
+    );
+    RpcCommand::new("blockchain", spec, move |req: &RpcRequest| {
+        let text: String = req.arg(0)?;
+        let txid = Txid::from_raw_hash(parse_hash_v(&text, "parameter 1")?.to_raw_hash());
+        let pool = node.pool.lock();
+        let e = pool.get(&txid).ok_or_else(|| {
+            RpcError::new(
+                RpcErrorCode::INVALID_ADDRESS_OR_KEY,
+                "Transaction not in mempool",
+            )
+        })?;
+        Ok(entry_to_json(&pool, e))
+    })
+}
+
+/// The pool's txids in Core's `GetSortedDepthAndScore` order: fewer ancestors first, then
+/// higher fee rate, then the larger hash.
+fn sorted_txids(pool: &Mempool) -> Vec<Txid> {
+    let mut keyed: Vec<(u64, i64, u64, Txid)> = pool
+        .entries()
+        .map(|e| (pool.with_ancestors(&e.txid).count, e.fee, e.vsize, e.txid))
+        .collect();
+    keyed.sort_by(|a, b| {
+        let by_rate = (i128::from(b.1) * i128::from(a.2)).cmp(&(i128::from(a.1) * i128::from(b.2)));
+        a.0.cmp(&b.0)
+            .then(by_rate)
+            .then_with(|| b.3.to_byte_array().cmp(&a.3.to_byte_array()))
+    });
+    keyed.into_iter().map(|k| k.3).collect()
+}
+
+/// Core's `entryToJSON`.
+fn entry_to_json(pool: &Mempool, e: &MempoolEntry) -> Value {
+    let anc = pool.with_ancestors(&e.txid);
+    let desc = pool.with_descendants(&e.txid);
+    let mut depends: Vec<String> = e.parents.iter().map(|t| t.to_string()).collect();
+    depends.sort();
+    let mut spentby: Vec<String> = e.children.iter().map(|t| t.to_string()).collect();
+    spentby.sort();
+    let replaceable = signals_opt_in_rbf(&e.tx)
+        || pool
+            .ancestors(&e.txid)
+            .iter()
+            .filter_map(|t| pool.get(t))
+            .any(|a| signals_opt_in_rbf(&a.tx));
+    json!({
+        "vsize": e.vsize,
+        "weight": e.weight,
+        "time": e.time,
+        "height": e.height,
+        "descendantcount": desc.count,
+        "descendantsize": desc.vsize,
+        "ancestorcount": anc.count,
+        "ancestorsize": anc.vsize,
+        "wtxid": e.wtxid.to_string(),
+        "fees": {
+            "base": amount(e.fee),
+            "modified": amount(e.fee),
+            "ancestor": amount(anc.fees),
+            "descendant": amount(desc.fees),
+        },
+        "depends": depends,
+        "spentby": spentby,
+        "bip125-replaceable": replaceable,
+        "unbroadcast": false,
     })
 }
 
@@ -111,12 +204,13 @@ fn getmempoolinfo(node: Arc<NodeContext>) -> RpcCommand {
     );
     RpcCommand::new("blockchain", spec, move |_req: &RpcRequest| {
         let m = &node.mempool;
+        let pool = node.pool.lock();
         Ok(json!({
             "loaded": m.loaded.load(Ordering::SeqCst),
-            "size": 0,
-            "bytes": 0,
-            "usage": 0,
-            "total_fee": amount(0),
+            "size": pool.len(),
+            "bytes": pool.total_vsize(),
+            "usage": pool.usage(),
+            "total_fee": amount(pool.total_fee()),
             "maxmempool": m.max_size_bytes,
             "mempoolminfee": amount(m.min_relay_feerate),
             "minrelaytxfee": amount(m.min_relay_feerate),

@@ -8,9 +8,7 @@ use bitcoin::consensus::serialize;
 use bitcoin::ScriptBuf;
 use serde_json::{json, Value};
 use widecoin_keys::{decode_destination, descriptor, script_for_destination};
-use widecoin_mining::{
-    decode_generateblock_tx, network_hash_ps, MiningError, NoTxs, DEFAULT_MAX_TRIES,
-};
+use widecoin_mining::{decode_generateblock_tx, network_hash_ps, MiningError, DEFAULT_MAX_TRIES};
 use widecoin_rpc::{
     help_example_cli, help_example_rpc, ArgType, ResultType, RpcArg, RpcCommand, RpcError,
     RpcErrorCode, RpcMethod, RpcRequest, RpcResult, RpcTable,
@@ -87,7 +85,7 @@ fn generate_to(
             script,
             n.max(0) as u64,
             max_tries.max(0) as u64,
-            &mut NoTxs,
+            &mut node.pool.clone(),
         )
         .map_err(mining_error)?;
     Ok(json!(hashes
@@ -211,8 +209,9 @@ fn generateblock(node: Arc<NodeContext>) -> RpcCommand {
             let text = item.as_str().ok_or_else(|| {
                 RpcError::type_error(widecoin_rpc::type_error_message(item, "string"))
             })?;
-            // There is no mempool yet, so a txid never names a transaction.
-            txs.push(decode_generateblock_tx(text, |_| None).map_err(mining_error)?);
+            let from_pool =
+                |txid: &bitcoin::Txid| node.pool.lock().get(txid).map(|e| (*e.tx).clone());
+            txs.push(decode_generateblock_tx(text, from_pool).map_err(mining_error)?);
         }
         let mut cm = node.chain.lock();
         let generated = node

@@ -191,7 +191,6 @@ fn getpeerinfo(node: Arc<NodeContext>) -> RpcCommand {
         examples("getpeerinfo"),
     );
     RpcCommand::new("network", spec, move |_req: &RpcRequest| {
-        let tip = node.chain.tip_info().height as i64;
         let peers = connman(&node)?.peer_infos();
         let out: Vec<Value> = peers
             .iter()
@@ -238,11 +237,9 @@ fn getpeerinfo(node: Arc<NodeContext>) -> RpcCommand {
                 o.insert("bip152_hb_from".into(), json!(false));
                 o.insert("startingheight".into(), json!(s.starting_height));
                 o.insert("presynced_headers".into(), json!(-1));
-                // No headers sync yet: Core reports -1 until a header is known.
-                let _ = tip;
-                o.insert("synced_headers".into(), json!(-1));
-                o.insert("synced_blocks".into(), json!(-1));
-                o.insert("inflight".into(), json!([]));
+                o.insert("synced_headers".into(), json!(s.synced_headers));
+                o.insert("synced_blocks".into(), json!(s.synced_blocks));
+                o.insert("inflight".into(), json!(s.inflight));
                 o.insert("addr_relay_enabled".into(), json!(false));
                 o.insert("addr_processed".into(), json!(0));
                 o.insert("addr_rate_limited".into(), json!(0));
