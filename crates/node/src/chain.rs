@@ -112,21 +112,8 @@ impl NodeChain {
     }
 }
 
-/// Core's `GetDifficulty`: the block's target relative to 0x1d00ffff, computed
-/// from the compact bits exactly as Core does (so the printed value matches).
-pub fn difficulty_from_bits(bits: u32) -> f64 {
-    let mut shift = (bits >> 24) & 0xff;
-    let mut diff = 0x0000ffff as f64 / (bits & 0x00ff_ffff) as f64;
-    while shift < 29 {
-        diff *= 256.0;
-        shift += 1;
-    }
-    while shift > 29 {
-        diff /= 256.0;
-        shift -= 1;
-    }
-    diff
-}
+/// Core's `GetDifficulty`, shared with the miner's `getmininginfo`.
+pub use widecoin_mining::difficulty as difficulty_from_bits;
 
 #[cfg(test)]
 mod tests {
