@@ -4,24 +4,12 @@
 mod common;
 
 use common::*;
-use serde_json::{json, Value};
+use serde_json::json;
 use widecoin_test_utils::TestNode;
 
 /// P2WSH(OP_TRUE): `OP_0 <sha256(0x51)>`, spent with the witness `[0x51]`.
 const P2WSH_OP_TRUE: &str = "00204ae81572f06e1b88fd5ced7a1a000945432e83e1551e6f721ee9c00b8cc33260";
 const COIN: u64 = 100_000_000;
-
-fn rpc(node: &TestNode, method: &str, params: Value) -> Value {
-    node.rpc(method, params)
-        .unwrap_or_else(|e| panic!("{method}: {e:?}"))
-}
-
-fn rpc_err(node: &TestNode, method: &str, params: Value) -> (i64, String) {
-    let e = node
-        .rpc(method, params)
-        .expect_err("the call should have failed");
-    (e.code.unwrap_or_default(), e.message)
-}
 
 fn descriptor(node: &TestNode) -> String {
     let desc = format!("raw({P2WSH_OP_TRUE})");

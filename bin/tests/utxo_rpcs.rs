@@ -11,18 +11,6 @@ const OP_TRUE: &str = "raw(51)#8lvh9jxk";
 const PUBKEY: &str = "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798";
 const MOCKTIME: i64 = 1_700_000_000;
 
-fn rpc(node: &TestNode, method: &str, params: Value) -> Value {
-    node.rpc(method, params)
-        .unwrap_or_else(|e| panic!("{method}: {e:?}"))
-}
-
-fn rpc_err(node: &TestNode, method: &str, params: Value) -> (i64, String) {
-    let e = node
-        .rpc(method, params)
-        .expect_err("the call should have failed");
-    (e.code.unwrap_or_default(), e.message)
-}
-
 fn text(v: &Value) -> String {
     v.to_string()
 }

@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use serde_json::Value;
 use widecoin_test_utils::{NodeOptions, TestNode};
 
 pub const WIDECOIND: &str = env!("CARGO_BIN_EXE_widecoind");
@@ -35,4 +36,18 @@ pub fn stop_clean(node: &mut TestNode) {
     let status = node.stop().expect("stop");
     assert_eq!(status.code(), Some(0), "stderr: {}", node.stderr());
     assert_eq!(node.stderr(), "");
+}
+
+/// A call that must succeed.
+pub fn rpc(node: &TestNode, method: &str, params: Value) -> Value {
+    node.rpc(method, params)
+        .unwrap_or_else(|e| panic!("{method}: {e:?}"))
+}
+
+/// A call that must fail: its error code and message.
+pub fn rpc_err(node: &TestNode, method: &str, params: Value) -> (i64, String) {
+    let e = node
+        .rpc(method, params)
+        .expect_err("the call should have failed");
+    (e.code.unwrap_or_default(), e.message)
 }
