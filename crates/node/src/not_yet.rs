@@ -73,8 +73,29 @@ const EFFECTIVE: &[&str] = &[
     "-peerbloomfilters",
     "-peerblockfilters",
     "-v2transport",
-    // no wallet is built yet, so disabling it is exactly what happens
+    // wallet process (widecoin-node) and IPC
     "-disablewallet",
+    "-ipcbind",
+    "-ipcauthfile",
+    // chainstate
+    "-dbcache",
+    "-par",
+    "-assumevalid",
+    "-reindex",
+    "-reindex-chainstate",
+    "-loadblock",
+    "-checkpoints",
+    // block assembly
+    "-blockmaxweight",
+    "-blockmintxfee",
+    "-blockversion",
+    // P2P connections
+    "-bind",
+    "-port",
+    "-listen",
+    "-connect",
+    "-addnode",
+    "-maxconnections",
 ];
 
 /// Logs each set option that has no effect yet.
@@ -84,5 +105,27 @@ pub fn log_not_yet_effective(args: &ArgsManager) {
             continue;
         }
         tracing::info!("Option {name} is accepted but has no effect yet in this version");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EFFECTIVE;
+    use widecoin_common::args::ArgsManager;
+
+    /// Every name in the list is an option widecoind or widecoin-node
+    /// registers, so a typo cannot silently keep an option "effective".
+    #[test]
+    fn effective_options_are_registered() {
+        let mut args = ArgsManager::new();
+        widecoin_common::options::setup_server_args(&mut args);
+        widecoin_common::options::setup_ipc_bind_args(&mut args);
+        let registered = args.registered_args();
+        for name in EFFECTIVE {
+            assert!(
+                registered.iter().any(|r| r == name),
+                "{name} is not an option"
+            );
+        }
     }
 }
