@@ -237,6 +237,11 @@ impl ChainstateManager {
         self.listeners.push(listener);
     }
 
+    /// `-maxtipage` as the chainstate was opened with.
+    pub fn max_tip_age(&self) -> i64 {
+        self.options.max_tip_age
+    }
+
     pub fn params(&self) -> &ChainParams {
         &self.params
     }

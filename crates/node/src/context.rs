@@ -9,9 +9,6 @@ use widecoin_logging::LoggerHandle;
 use crate::chain::NodeChain;
 use crate::shutdown::Shutdown;
 
-/// `DEFAULT_MAX_TIP_AGE`: 24 hours.
-pub const DEFAULT_MAX_TIP_AGE: i64 = 24 * 60 * 60;
-
 /// Mempool settings, until the mempool crate exists (values of
 /// `kernel/mempool_options.h` and `policy/policy.h`).
 #[derive(Debug)]
@@ -44,7 +41,6 @@ pub struct NodeContext {
     pub mempool: MempoolSettings,
     pub network: NetworkSettings,
     /// `-maxtipage` in seconds.
-    pub max_tip_age: i64,
     /// `echoipc` through another process, when this is `widecoin-node`.
     pub echo_ipc: Option<crate::init::EchoIpc>,
     /// The block assembler of the mining RPCs (options from `-blockmaxweight`,
@@ -65,7 +61,6 @@ impl NodeContext {
         logger: LoggerHandle,
         mempool: MempoolSettings,
         network: NetworkSettings,
-        max_tip_age: i64,
         echo_ipc: Option<crate::init::EchoIpc>,
     ) -> Self {
         let shutdown_flag = Arc::new(AtomicBool::new(false));
@@ -82,7 +77,6 @@ impl NodeContext {
             logger,
             mempool,
             network,
-            max_tip_age,
             echo_ipc,
             miner: new_miner(&shutdown_flag),
             pool,
@@ -92,9 +86,8 @@ impl NodeContext {
 
     /// Core's `ChainstateManager::IsInitialBlockDownload` at the mockable now.
     pub fn is_initial_block_download(&self) -> bool {
-        self.chain
-            .lock()
-            .is_initial_block_download(widecoin_common::time::get_time(), self.max_tip_age)
+        let cm = self.chain.lock();
+        cm.is_initial_block_download(widecoin_common::time::get_time(), cm.max_tip_age())
     }
 }
 

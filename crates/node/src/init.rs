@@ -17,7 +17,7 @@ use std::path::Path;
 use widecoin_chainstate::{ChainstateManager, ChainstateOptions};
 
 use crate::chain::NodeChain;
-use crate::context::{MempoolSettings, NetworkSettings, NodeContext, DEFAULT_MAX_TIP_AGE};
+use crate::context::{MempoolSettings, NetworkSettings, NodeContext};
 use crate::interaction::{parameter_interaction, parse_amount_arg};
 use crate::server::RpcServer;
 use crate::shutdown::{install_signal_handlers, Shutdown};
@@ -235,7 +235,6 @@ fn app_init(
         return Err(fail("peertimeout must be a positive integer."));
     }
     let mempool = mempool_settings(args).map_err(|e| fail(&e))?;
-    let max_tip_age = args.get_int_arg("-maxtipage", DEFAULT_MAX_TIP_AGE);
 
     // Daemonize before any thread is started, then lock the data directory.
     if args.get_bool_arg("-daemon", false) || args.get_bool_arg("-daemonwait", false) {
@@ -279,7 +278,6 @@ fn app_init(
         logger.clone(),
         mempool,
         network_settings(args),
-        max_tip_age,
         kind.echo_ipc.clone(),
     );
     node.miner.options = assembler_options(args).map_err(|e| fail(&e))?;
@@ -430,7 +428,7 @@ fn open_chainstate(
         checkpoints: args.get_bool_arg("-checkpoints", true),
         fast_prune: args.get_bool_arg("-fastprune", false),
         clock: Arc::new(widecoin_common::time::get_time),
-        max_tip_age: args.get_int_arg("-maxtipage", DEFAULT_MAX_TIP_AGE),
+        max_tip_age: args.get_int_arg("-maxtipage", widecoin_chainstate::DEFAULT_MAX_TIP_AGE),
     };
     let mut cm = ChainstateManager::open(&blocks_dir, &net_dir.join("chainstate"), params, options)
         .map_err(|e| {
