@@ -23,6 +23,7 @@ pub mod script;
 pub mod script_num;
 pub mod sighash;
 pub mod sigops;
+pub mod solver;
 pub mod taproot;
 pub mod tx_check;
 pub mod verify;

@@ -9,7 +9,6 @@ use bitcoin::hashes::{hash160, sha256, Hash};
 use bitcoin::opcodes::all::{OP_CHECKSIG, OP_DUP, OP_EQUAL, OP_EQUALVERIFY, OP_HASH160};
 use bitcoin::script::{Builder, ScriptBuf};
 use widecoin_chainparams::{Base58Type, ChainParams};
-use widecoin_consensus::script::{is_p2sh, witness_program};
 
 use crate::bech32::{self, Encoding};
 
@@ -64,138 +63,7 @@ impl Destination {
     }
 }
 
-/// Core's `CPubKey::ValidSize`: the size that the first byte announces.
-pub fn pubkey_valid_size(pk: &[u8]) -> bool {
-    let expected = match pk.first() {
-        Some(2 | 3) => 33,
-        Some(4 | 6 | 7) => 65,
-        _ => return false,
-    };
-    pk.len() == expected
-}
-
-/// What kind of output a script is (Core's `TxoutType`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TxoutType {
-    NonStandard,
-    PubKey,
-    PubKeyHash,
-    ScriptHash,
-    Multisig,
-    NullData,
-    WitnessV0KeyHash,
-    WitnessV0ScriptHash,
-    WitnessV1Taproot,
-    WitnessUnknown,
-}
-
-impl TxoutType {
-    /// Core's `GetTxnOutputType`.
-    pub fn name(self) -> &'static str {
-        match self {
-            TxoutType::NonStandard => "nonstandard",
-            TxoutType::PubKey => "pubkey",
-            TxoutType::PubKeyHash => "pubkeyhash",
-            TxoutType::ScriptHash => "scripthash",
-            TxoutType::Multisig => "multisig",
-            TxoutType::NullData => "nulldata",
-            TxoutType::WitnessV0KeyHash => "witness_v0_keyhash",
-            TxoutType::WitnessV0ScriptHash => "witness_v0_scripthash",
-            TxoutType::WitnessV1Taproot => "witness_v1_taproot",
-            TxoutType::WitnessUnknown => "witness_unknown",
-        }
-    }
-}
-
-/// Core's `Solver`: the type of a script and its solutions (hashes, keys, or
-/// for multisig `[m] keys.. [n]`).
-pub fn solver(script: &[u8]) -> (TxoutType, Vec<Vec<u8>>) {
-    use widecoin_consensus::opcodes::{OP_CHECKMULTISIG, OP_RETURN};
-    use widecoin_consensus::script::{is_push_only, read_op};
-    if is_p2sh(script) {
-        return (TxoutType::ScriptHash, vec![script[2..22].to_vec()]);
-    }
-    if let Some((version, program)) = witness_program(script) {
-        let v = version;
-        return match (v, program.len()) {
-            (0, 20) => (TxoutType::WitnessV0KeyHash, vec![program.to_vec()]),
-            (0, 32) => (TxoutType::WitnessV0ScriptHash, vec![program.to_vec()]),
-            (1, 32) => (TxoutType::WitnessV1Taproot, vec![program.to_vec()]),
-            (0, _) => (TxoutType::NonStandard, vec![]),
-            _ => (TxoutType::WitnessUnknown, vec![vec![v], program.to_vec()]),
-        };
-    }
-    if !script.is_empty() && script[0] == OP_RETURN && is_push_only(&script[1..]) {
-        return (TxoutType::NullData, vec![]);
-    }
-    for size in [65usize, 33] {
-        if script.len() == size + 2
-            && usize::from(script[0]) == size
-            && script[size + 1] == OP_CHECKSIG.to_u8()
-        {
-            let pk = &script[1..=size];
-            if pubkey_valid_size(pk) {
-                return (TxoutType::PubKey, vec![pk.to_vec()]);
-            }
-        }
-    }
-    if script.len() == 25
-        && script[0] == OP_DUP.to_u8()
-        && script[1] == OP_HASH160.to_u8()
-        && script[2] == 20
-        && script[23] == OP_EQUALVERIFY.to_u8()
-        && script[24] == OP_CHECKSIG.to_u8()
-    {
-        return (TxoutType::PubKeyHash, vec![script[3..23].to_vec()]);
-    }
-    // Bare multisig: m <keys> n OP_CHECKMULTISIG, m and n minimal numbers in 1..=20.
-    let multisig = || -> Option<Vec<Vec<u8>>> {
-        if script.last() != Some(&OP_CHECKMULTISIG) {
-            return None;
-        }
-        let mut pc = 0;
-        let first = read_op(script, &mut pc)?;
-        let m = small_number(first.opcode, first.data, 1, 20)?;
-        let mut keys = Vec::new();
-        let last = loop {
-            let ins = read_op(script, &mut pc)?;
-            if pubkey_valid_size(ins.data) {
-                keys.push(ins.data.to_vec());
-            } else {
-                break ins;
-            }
-        };
-        let n = small_number(last.opcode, last.data, m, 20)?;
-        if keys.len() as i64 != n || pc + 1 != script.len() {
-            return None;
-        }
-        let mut out = vec![vec![m as u8]];
-        out.extend(keys);
-        out.push(vec![n as u8]);
-        Some(out)
-    };
-    if let Some(sol) = multisig() {
-        return (TxoutType::Multisig, sol);
-    }
-    (TxoutType::NonStandard, vec![])
-}
-
-/// Core's `GetScriptNumber`: OP_1..OP_16 or a minimal push, within `min..=max`.
-fn small_number(opcode: u8, data: &[u8], min: i64, max: i64) -> Option<i64> {
-    use widecoin_consensus::opcodes::{OP_1, OP_16, OP_PUSHDATA4};
-    use widecoin_consensus::script::check_minimal_push;
-    let n = if (OP_1..=OP_16).contains(&opcode) {
-        i64::from(opcode - OP_1 + 1)
-    } else if opcode <= OP_PUSHDATA4 {
-        if !check_minimal_push(data, opcode) {
-            return None;
-        }
-        widecoin_consensus::script_num::decode_num(data, true, 4).ok()?
-    } else {
-        return None;
-    };
-    (min..=max).contains(&n).then_some(n)
-}
+pub use widecoin_consensus::solver::{pubkey_valid_size, solver, TxoutType};
 
 /// Core's `ExtractDestination`: the destination of a script; P2PK gives
 /// `PubKey` and everything without one `NoDestination`.

@@ -27,7 +27,8 @@ pub mod packages;
 pub mod pool;
 pub mod rbf;
 pub mod reject;
-pub mod solver;
+/// Core's `Solver`, shared with address and descriptor code.
+pub use widecoin_consensus::solver;
 pub mod standard;
 
 pub use accept::AcceptResult;

@@ -2,15 +2,13 @@
 
 use std::fmt;
 
-use widecoin_consensus::constants::{
+use crate::constants::{
     MAX_PUBKEYS_PER_MULTISIG, WITNESS_V0_KEYHASH_SIZE, WITNESS_V0_SCRIPTHASH_SIZE,
     WITNESS_V1_TAPROOT_SIZE,
 };
-use widecoin_consensus::opcodes::*;
-use widecoin_consensus::script::{
-    check_minimal_push, is_p2sh, is_push_only, read_op, witness_program,
-};
-use widecoin_consensus::script_num::decode_num;
+use crate::opcodes::*;
+use crate::script::{check_minimal_push, is_p2sh, is_push_only, read_op, witness_program};
+use crate::script_num::decode_num;
 
 /// The template a scriptPubKey matches (Core's `TxoutType`). Widecoin Core 6.0 (Bitcoin Core
 /// v26) has no pay-to-anchor type: `OP_1 <0x4e73>` is `WitnessUnknown`.
@@ -189,7 +187,7 @@ mod tests {
     }
 
     fn push(script: &mut Vec<u8>, data: &[u8]) {
-        widecoin_consensus::script::push_data(script, data);
+        crate::script::push_data(script, data);
     }
 
     fn multisig(m: u8, keys: &[Vec<u8>]) -> Vec<u8> {
