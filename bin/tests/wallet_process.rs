@@ -237,3 +237,121 @@ fn widecoind_stays_one_process() {
     assert!(!node.debug_log().contains("Process widecoin-wallet"));
     common::stop_clean(&mut node);
 }
+
+/// The spawned wallet is sandboxed (`widecoin_ipc::sandbox`): it can write
+/// beneath its wallet directory and read the config file, and nothing else;
+/// no TCP, no running programs. `walletsandboxprobe` makes it try.
+#[test]
+fn the_spawned_wallet_is_sandboxed() {
+    let mut node = start(&[]);
+    let outside = node.dir.path().join("outside.txt");
+    std::fs::write(&outside, "secret").unwrap();
+    let probe = |path: &Path| {
+        node.rpc("walletsandboxprobe", json!([path.display().to_string()]))
+            .expect("walletsandboxprobe")
+    };
+    let denied = probe(&outside);
+    assert_eq!(
+        denied["read"],
+        json!("Permission denied (os error 13)"),
+        "{denied}"
+    );
+    assert_eq!(
+        denied["write"],
+        json!("Permission denied (os error 13)"),
+        "{denied}"
+    );
+    assert_eq!(
+        denied["tcp"],
+        json!("Operation not permitted (os error 1)"),
+        "{denied}"
+    );
+    assert_eq!(
+        denied["exec"],
+        json!("Operation not permitted (os error 1)"),
+        "{denied}"
+    );
+    assert_eq!(std::fs::read_to_string(&outside).unwrap(), "secret");
+    let in_wallet_dir = node.net_dir().join("wallets").join("probe");
+    let allowed = probe(&in_wallet_dir);
+    assert_eq!(allowed["write"], json!("ok"), "{allowed}");
+    assert!(in_wallet_dir.exists());
+    let conf = probe(&node.datadir.join("widecoin.conf"));
+    assert_eq!(conf["read"], json!("ok"), "{conf}");
+    assert_eq!(
+        conf["write"],
+        json!("Permission denied (os error 13)"),
+        "{conf}"
+    );
+    // The node itself is not restricted, and says what the wallet is.
+    assert!(node.rpc("getblockcount", json!([])).is_ok());
+    let log = node.debug_log();
+    assert!(
+        log.contains("Sandbox: Landlock restricts the file system to read-write ["),
+        "{log}"
+    );
+    assert!(
+        log.contains("Sandbox: not dumpable; seccomp denies execve"),
+        "{log}"
+    );
+    common::stop_clean(&mut node);
+}
+
+/// `-debug=ipc` on both sides of the boundary: one line per request and per
+/// response naming process, thread, request number, interface and method;
+/// at `-loglevel=ipc:trace` the contents too, escaped and cut at 200
+/// characters.
+#[test]
+fn both_processes_log_ipc_traffic() {
+    let mut node = start(&["-loglevel=ipc:trace"]);
+    let wallet_pid = launched_pid(&node);
+    let node_pid = node.pid().unwrap();
+    node.rpc("walletprocessinfo", json!([])).unwrap();
+    let long = format!("/nonexistent/{}\"ü", "x".repeat(300));
+    node.rpc("walletsandboxprobe", json!([long])).unwrap();
+    let log = node.debug_log();
+    let has = |needle: &str| log.lines().any(|l| l.contains(needle));
+    // The wallet asks, the node serves, with the same request number.
+    let asked = log
+        .lines()
+        .find(|l| {
+            l.contains(&format!("{{widecoin-wallet-{wallet_pid}/"))
+                && l.contains("IPC client send request #")
+                && l.contains("Chain.getHeight")
+        })
+        .unwrap_or_else(|| panic!("no wallet-side Chain.getHeight line in:\n{log}"));
+    let n: String = asked
+        .split("request #")
+        .nth(1)
+        .unwrap()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    assert!(asked.contains("[ipc:trace]"), "{asked}");
+    assert!(has(&format!(
+        "{{widecoin-node-{node_pid}/b-capnp-loop}} IPC server recv request #{n} Chain.getHeight"
+    )));
+    assert!(has(&format!(
+        "{{widecoin-node-{node_pid}/b-capnp-loop}} IPC server send response #{n} Chain.getHeight"
+    )));
+    assert!(has(&format!(
+        "IPC client recv response #{n} Chain.getHeight"
+    )));
+    // The node calls the wallet's handler; the wallet serves it.
+    assert!(has(&format!(
+        "{{widecoin-wallet-{wallet_pid}/b-capnp-loop}} IPC server recv request #"
+    )));
+    // Contents escaped and cut at 200 characters of the original.
+    let probe = log
+        .lines()
+        .find(|l| {
+            l.contains("IPC client send request #")
+                && l.contains("RpcHandler.call walletsandboxprobe")
+        })
+        .unwrap_or_else(|| panic!("no RpcHandler.call line in:\n{log}"));
+    assert!(probe.contains("\"[\\\"/nonexistent/xxx"), "{probe}");
+    assert!(probe.ends_with(" bytes)"), "{probe}");
+    let shown = probe.split("walletsandboxprobe ").nth(1).unwrap();
+    assert!(shown.len() < 260, "{probe}");
+    common::stop_clean(&mut node);
+}

@@ -198,6 +198,7 @@ impl ChainstateManager {
         }
         layer.commit(prev_hash)?;
         self.chain.set_tip(&self.index, Some(prev));
+        self.move_prune_locks_back(height);
         // The block may become the tip again later.
         self.add_candidate(id);
         for l in &self.listeners {
@@ -229,6 +230,7 @@ impl ChainstateManager {
                 break;
             }
             let fork = tip.and_then(|_| self.chain.find_fork(&self.index, best));
+            let disconnecting = self.chain.tip() != fork;
             while self.chain.tip().is_some() && self.chain.tip() != fork {
                 self.disconnect_tip()?;
             }
@@ -246,6 +248,10 @@ impl ChainstateManager {
                     Ok(()) => {}
                     Err(ChainstateError::Invalid(err)) => {
                         let hash = self.index.entry(id).hash;
+                        tracing::info!(
+                            "ERROR: ConnectTip: ConnectBlock {hash} failed, {}",
+                            err.state_string()
+                        );
                         for l in &self.listeners {
                             l.block_checked(&hash, &Err(err.clone()));
                         }
@@ -256,6 +262,11 @@ impl ChainstateManager {
                         break;
                     }
                     Err(e) => return Err(e),
+                }
+            }
+            if disconnecting {
+                for l in &self.listeners {
+                    l.reorg_settled(self, true);
                 }
             }
             self.prune_candidates();
@@ -284,9 +295,14 @@ impl ChainstateManager {
                 "cannot invalidate the genesis block".into(),
             ));
         }
+        let mut disconnected = 0u32;
         while self.chain.contains(&self.index, id) {
             let tip = self.chain.tip().expect("contains id");
             self.disconnect_tip()?;
+            disconnected += 1;
+            for l in &self.listeners {
+                l.reorg_settled(self, disconnected <= 10);
+            }
             if tip != id {
                 self.index.entry_mut(tip).status |= status::FAILED_CHILD;
                 self.mark_dirty(tip);
@@ -298,6 +314,11 @@ impl ChainstateManager {
         self.mark_descendants_failed(id);
         self.rebuild_candidates();
         self.recompute_best_header();
+        if disconnected > 0 {
+            // Core's blockTip after invalidating: the tip moved back.
+            let fork = self.chain.tip().map(|t| self.index.entry(t).height);
+            self.notify_tip(fork);
+        }
         self.activate_best_chain(None)?;
         self.store.flush()?;
         self.commit_index(true)

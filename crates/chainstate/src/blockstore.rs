@@ -358,6 +358,29 @@ impl BlockStore {
         Ok(data)
     }
 
+    /// Forgets what block file `n` held (`PruneOneBlockFile`'s part of the
+    /// file info); the pruning code deletes the files after the index flush.
+    pub(crate) fn forget_file(&mut self, n: u32) {
+        *self.info_mut(n) = BlockFileInfo::default();
+    }
+
+    /// Deletes the block and undo files of `n` (`UnlinkPrunedFiles`).
+    pub(crate) fn remove_file_pair(&self, n: u32) -> Result<(), BlockStoreError> {
+        for path in [self.blocks.path(n), self.undo.path(n)] {
+            match std::fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io_err(&path)(e)),
+            }
+        }
+        Ok(())
+    }
+
+    /// The file new blocks are written to.
+    pub(crate) fn current_file(&self) -> u32 {
+        self.current
+    }
+
     /// The path of block file `n`.
     pub fn block_file_path(&self, n: u32) -> PathBuf {
         self.blocks.path(n)

@@ -282,6 +282,19 @@ impl<'a> CoinsLayer<'a> {
         Ok(self.get(op)?.is_some())
     }
 
+    /// Rough bytes held by this layer's changes.
+    pub fn usage(&self) -> usize {
+        self.changes
+            .values()
+            .map(|c| CoinsView::entry_size(c) + 16)
+            .sum()
+    }
+
+    /// Bytes used by the cache below.
+    pub fn base_usage(&self) -> usize {
+        self.base.cache_usage()
+    }
+
     pub fn add(&mut self, op: OutPoint, coin: Coin, possible_overwrite: bool) {
         self.added_new.entry(op).or_insert(possible_overwrite);
         self.changes.insert(op, Some(coin));

@@ -266,6 +266,7 @@ pub fn connect_block(
         let spent: Vec<TxOut> = spent_coins.iter().map(|c| c.output.clone()).collect();
         sigops += transaction_sigop_cost(tx, &spent, flags);
         if sigops > MAX_BLOCK_SIGOPS_COST {
+            tracing::info!("ERROR: ConnectBlock(): too many sigops");
             return Err(E::BlockSigops.into());
         }
         if !tx.is_coinbase() && ctx.check_scripts && !parallel {
@@ -281,13 +282,17 @@ pub fn connect_block(
                     txdata: &txdata,
                 };
                 if let Err(error) = check.run(flags) {
-                    return Err(E::Script {
+                    let err = E::Script {
                         tx: i,
                         input: n,
                         error,
                         parallel: false,
-                    }
-                    .into());
+                    };
+                    tracing::info!(
+                        "ERROR: ConnectBlock(): CheckInputScripts on {txid} failed with {}",
+                        err.state_string()
+                    );
+                    return Err(err.into());
                 }
             }
         }
@@ -346,6 +351,7 @@ pub fn connect_block(
             }
         }
         if let Some((tx, input, error)) = run_checks(&checks, flags, ctx.threads) {
+            tracing::info!("ERROR: ConnectBlock: CheckQueue failed");
             return Err(E::Script {
                 tx,
                 input,

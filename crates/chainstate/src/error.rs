@@ -165,6 +165,20 @@ impl BlockValidationError {
         s.to_string()
     }
 
+    /// Core's `BlockValidationState::ToString`: the reject reason, then the
+    /// debug message when there is one (script failures have none).
+    pub fn state_string(&self) -> String {
+        match self {
+            BlockValidationError::Script { .. }
+            | BlockValidationError::PrevBlockNotFound(_)
+            | BlockValidationError::BadPrevBlock
+            | BlockValidationError::InvalidChild
+            | BlockValidationError::Duplicate
+            | BlockValidationError::BadForkPriorToCheckpoint => self.reject_reason(),
+            _ => format!("{}, {}", self.reject_reason(), self),
+        }
+    }
+
     /// Whether the failure may come from a mutated block (wrong merkle root,
     /// witness mismatch), in which case Core does not mark the hash invalid:
     /// an honest version of the same header may still arrive.

@@ -262,6 +262,15 @@ impl BlockIndex {
         times[times.len() / 2]
     }
 
+    /// Takes out `id` when it is the newest entry (the stand-in entry of
+    /// `test_block_validity`); any other id is left alone.
+    pub(crate) fn remove_last(&mut self, id: EntryId) {
+        if id + 1 == self.entries.len() {
+            let e = self.entries.pop().expect("not empty");
+            self.by_hash.remove(&e.hash);
+        }
+    }
+
     /// Recomputes `chain_tx` for `id` from its parent (Core's part of
     /// `ReceivedBlockTransactions`); true when it became known.
     pub fn link_chain_tx(&mut self, id: EntryId) -> bool {

@@ -16,7 +16,10 @@ mod import;
 pub mod index;
 pub mod manager;
 pub mod pow;
+pub mod prune;
+mod test_validity;
 pub mod undo;
+pub mod verify;
 
 pub use blockstore::{BlockFileInfo, BlockStore, BlockStoreError, FlatFilePos};
 pub use error::{BlockValidationError, ChainstateError};
@@ -25,3 +28,4 @@ pub use manager::{
     ChainTip, ChainstateManager, ChainstateOptions, Clock, ValidationListener, DEFAULT_DB_CACHE,
     DEFAULT_MAX_TIP_AGE,
 };
+pub use verify::{VerifyDbResult, DEFAULT_CHECKBLOCKS, DEFAULT_CHECKLEVEL};

@@ -94,6 +94,10 @@ pub trait ValidationListener: Send + Sync {
     fn block_disconnected(&self, _block: &Block, _entry: &BlockIndexEntry) {}
     /// A block was fully validated, or failed (`BlockChecked`).
     fn block_checked(&self, _hash: &BlockHash, _result: &Result<(), E>) {}
+    /// Blocks were disconnected and the active chain has settled (where Core calls
+    /// `MaybeUpdateMempoolForReorg`), with the chainstate to read; `add_back` is false after
+    /// a deep invalidation (more than ten blocks), when Core only removes.
+    fn reorg_settled(&self, _chainman: &ChainstateManager, _add_back: bool) {}
 }
 
 /// One entry of `getchaintips`.
@@ -135,6 +139,8 @@ pub struct ChainstateManager {
     pub(crate) assumevalid: Option<BlockHash>,
     /// Index writes go out without fsync (during reindex); a durable commit follows.
     pub(crate) batch_commits: bool,
+    /// `-prune` and the prune locks of the indexes (see `prune.rs`).
+    pub(crate) prune: crate::prune::PruneState,
 }
 
 fn work_zero() -> Work {
@@ -205,6 +211,7 @@ impl ChainstateManager {
             listeners: Vec::new(),
             assumevalid,
             batch_commits: false,
+            prune: crate::prune::PruneState::default(),
         };
         tracing::info!(target: "validation", "Loaded {} block index entries", cm.index.len());
         cm.rebuild_unlinked();
@@ -531,21 +538,29 @@ impl ChainstateManager {
             return Ok(id);
         }
         if hash != self.params.genesis_hash() {
-            checks::check_block_header(header, &self.params.consensus)?;
+            if let Err(e) = checks::check_block_header(header, &self.params.consensus) {
+                tracing::debug!(target: "validation", "AcceptBlockHeader: Consensus::CheckBlockHeader: {hash}, {}", e.state_string());
+                return Err(e);
+            }
             let Some(prev) = self.index.lookup(&header.prev_blockhash) else {
+                tracing::debug!(target: "validation", "header {hash} has prev block not found: {}", header.prev_blockhash);
                 return Err(E::PrevBlockNotFound(header.prev_blockhash));
             };
             if self.index.entry(prev).failed() {
+                tracing::debug!(target: "validation", "header {hash} has prev block invalid: {}", header.prev_blockhash);
                 return Err(E::BadPrevBlock);
             }
-            checks::contextual_check_block_header(
+            if let Err(e) = checks::contextual_check_block_header(
                 header,
                 &self.index,
                 prev,
                 &self.params,
                 (self.options.clock)(),
                 self.options.checkpoints,
-            )?;
+            ) {
+                tracing::debug!(target: "validation", "AcceptBlockHeader: Consensus::ContextualCheckBlockHeader: {hash}, {}", e.state_string());
+                return Err(e);
+            }
         }
         let id = self.index.insert(*header, status::VALID_TREE);
         self.mark_dirty(id);
@@ -661,7 +676,7 @@ impl ChainstateManager {
         if self
             .index
             .lookup(&genesis.block_hash())
-            .is_some_and(|id| self.index.entry(id).have_data())
+            .is_some_and(|id| self.index.entry(id).have_data() || self.index.entry(id).n_tx > 0)
         {
             return Ok(());
         }
@@ -683,6 +698,12 @@ impl ChainstateManager {
         let (id, new) = match accepted {
             Ok(x) => x,
             Err(e) => {
+                if let ChainstateError::Invalid(v) = &e {
+                    tracing::info!(
+                        "ERROR: ProcessNewBlock: AcceptBlock FAILED ({})",
+                        v.state_string()
+                    );
+                }
                 self.commit_index(false)?;
                 return Err(e);
             }
@@ -690,6 +711,7 @@ impl ChainstateManager {
         let failure = self.activate_best_chain(Some((id, block)))?;
         self.store.flush()?;
         self.commit_index(!self.batch_commits)?;
+        self.prune_if_needed()?;
         match failure {
             Some(err) => Err(err.into()),
             None => {
@@ -819,7 +841,9 @@ fn load_index(
         e.file = d.file;
         e.data_pos = d.data_pos;
         e.undo_pos = d.undo_pos;
-        if e.have_data() {
+        // Pruned blocks keep their transaction count (Core's `LoadBlockIndex`
+        // links by `nTx`, not by `HAVE_DATA`).
+        if e.have_data() || e.n_tx > 0 {
             index.link_chain_tx(id);
         }
     }

@@ -2,9 +2,10 @@
 //! `src/interfaces/init.h`).
 //!
 //! A spawned or connecting process hands its peer an `Init` on a new
-//! connection, and the peer asks it for the other interfaces. For now it only
-//! makes an [`Echo`] and a [`WalletLoader`]; `make_node` and `make_chain`
-//! follow with those interfaces.
+//! connection, and the peer asks it for the other interfaces: an [`Echo`],
+//! the node's [`Chain`] (for a wallet that connected), a [`WalletLoader`]
+//! (of a wallet process, driven through a `Chain` the node hands it);
+//! `make_node` follows with the GUI.
 
 use std::sync::Arc;
 
@@ -18,6 +19,13 @@ use crate::wallet::WalletLoader;
 pub trait Init: Send + Sync {
     /// A new [`Echo`] (Core's `makeEcho`).
     fn make_echo(&self) -> Result<Box<dyn Echo>, IpcError>;
+
+    /// This process's [`Chain`] (Core's `makeChain`): what a wallet that
+    /// connects to the node (`-ipcconnect`) is driven by. The default: this
+    /// process is not a node.
+    fn make_chain(&self) -> Result<Arc<dyn Chain>, IpcError> {
+        Err(RpcError::misc("This process has no chain").into())
+    }
 
     /// A wallet module of this process, driven by the node through `chain`
     /// (Core's `makeWalletLoader`). The default: this process has none.

@@ -12,7 +12,11 @@ pub mod rpc;
 pub mod rpc_doc;
 pub mod wallet;
 
-pub use chain::{Chain, Handler, RpcCall, RpcCommandSpec, RpcHandlerRemote};
+pub use chain::{
+    BlockInfo, Chain, ChainNotifications, CoinInfo, FeeEstimate, FoundBlock, FoundBlockRequest,
+    Handler, Hash256, OutPointRef, PolicyFeeRates, RbfState, RemovalReason, RpcCall,
+    RpcCommandSpec, RpcHandlerRemote, TxAncestry,
+};
 pub use echo::{Echo, LocalEcho};
 pub use error::IpcError;
 pub use init::{Init, LocalInit};

@@ -3,7 +3,7 @@
 #
 # STABILITY: ordinals (@N) are a published wire protocol: never renumber,
 # retype or remove a field or method; only add new ones with higher ordinals.
-# Planned next: makeNode, makeChain (ordinals are sequential, so each gets the
+# Planned next: makeNode, makeMining (ordinals are sequential, so each gets the
 # next free one when it is added).
 
 @0x968cc37e217da3a7;
@@ -19,4 +19,6 @@ interface Init {
   # A wallet module driven by the caller through `chain` (a capability the
   # caller serves).
   makeWalletLoader @1 (chain :Chain.Chain) -> (result :Wallet.WalletLoader, error :Common.RemoteError);
+  # The node's Chain, for a wallet that connected (-ipcconnect).
+  makeChain @2 () -> (result :Chain.Chain, error :Common.RemoteError);
 }

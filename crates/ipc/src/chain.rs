@@ -12,8 +12,15 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use widecoin_interfaces::{
-    Chain, Handler, IpcError, RpcArgDoc, RpcArgFallback, RpcCall, RpcCommandSpec, RpcHandlerRemote,
-    RpcMethodDoc, RpcResultDoc,
+    Chain, ChainNotifications, CoinInfo, FeeEstimate, FoundBlock, FoundBlockRequest, Handler,
+    Hash256, IpcError, OutPointRef, PolicyFeeRates, RbfState, RpcArgDoc, RpcArgFallback, RpcCall,
+    RpcCommandSpec, RpcHandlerRemote, RpcMethodDoc, RpcResultDoc, TxAncestry,
+};
+
+use crate::chain_types::{
+    hash_param, hex_contents, rbf_from_wire, rbf_to_wire, read_ancestry, read_coin, read_fee_rates,
+    read_found, read_outpoint, read_want, show_found, write_ancestry, write_coin, write_fee_rates,
+    write_found, write_outpoint, write_want, ChainNotificationsClient, ChainNotificationsServer,
 };
 
 use crate::chain_capnp::{
@@ -199,6 +206,10 @@ pub struct ChainClient {
 }
 
 impl ChainClient {
+    pub(crate) fn new(conn: Connection, id: u64) -> ChainClient {
+        ChainClient { conn, id }
+    }
+
     /// Wraps `cap`, received on this loop, for callers on any thread.
     pub(crate) fn adopt(
         local: &LoopLocal,
@@ -206,6 +217,26 @@ impl ChainClient {
     ) -> Result<ChainClient, IpcError> {
         let (conn, id) = local.adopt(cap)?;
         Ok(ChainClient { conn, id })
+    }
+}
+
+impl ChainClient {
+    /// Calls `Chain.<method>` through [`call_remote`].
+    fn rpc<T: Send + 'static>(
+        &self,
+        method: &'static str,
+        contents: impl FnOnce() -> String,
+        f: impl FnOnce(chain::Client) -> LocalFuture<Result<T, IpcError>> + Send + 'static,
+        shown: impl FnOnce(&T) -> String,
+    ) -> Result<T, IpcError> {
+        call_remote(
+            &self.conn,
+            self.id,
+            method,
+            contents,
+            move |client: chain::Client, _| f(client),
+            shown,
+        )
     }
 }
 
@@ -329,6 +360,474 @@ impl Chain for ChainClient {
             id,
         }))
     }
+
+    fn have_block_on_disk(&self, height: u32) -> Result<bool, IpcError> {
+        self.rpc(
+            "Chain.haveBlockOnDisk",
+            || height.to_string(),
+            move |c| {
+                Box::pin(async move {
+                    let mut request = c.have_block_on_disk_request();
+                    request.get().set_height(height);
+                    let response = request.send().promise.await.map_err(capnp_error)?;
+                    let r = response.get().map_err(capnp_error)?;
+                    check_error!(r);
+                    Ok(r.get_result())
+                })
+            },
+            |v| v.to_string(),
+        )
+    }
+
+    fn find_block(
+        &self,
+        hash: &Hash256,
+        want: &FoundBlockRequest,
+    ) -> Result<Option<FoundBlock>, IpcError> {
+        let (hash, want) = (*hash, *want);
+        self.rpc(
+            "Chain.findBlock",
+            || format!("{} {want:?}", hex_rev(hash)),
+            move |c| {
+                Box::pin(async move {
+                    let mut request = c.find_block_request();
+                    request.get().set_hash(&hash[..]);
+                    write_want(request.get().init_want(), &want);
+                    let response = request.send().promise.await.map_err(capnp_error)?;
+                    let r = response.get().map_err(capnp_error)?;
+                    check_error!(r);
+                    read_found(r.get_result().map_err(capnp_error)?)
+                })
+            },
+            show_found,
+        )
+    }
+
+    fn find_first_block_with_time_and_height(
+        &self,
+        min_time: i64,
+        min_height: u32,
+        want: &FoundBlockRequest,
+    ) -> Result<Option<FoundBlock>, IpcError> {
+        let want = *want;
+        self.rpc(
+            "Chain.findFirstBlockWithTimeAndHeight",
+            || format!("{min_time} {min_height} {want:?}"),
+            move |c| {
+                Box::pin(async move {
+                    let mut request = c.find_first_block_with_time_and_height_request();
+                    request.get().set_min_time(min_time);
+                    request.get().set_min_height(min_height);
+                    write_want(request.get().init_want(), &want);
+                    let response = request.send().promise.await.map_err(capnp_error)?;
+                    let r = response.get().map_err(capnp_error)?;
+                    check_error!(r);
+                    read_found(r.get_result().map_err(capnp_error)?)
+                })
+            },
+            show_found,
+        )
+    }
+
+    fn find_ancestor_by_height(
+        &self,
+        hash: &Hash256,
+        ancestor_height: u32,
+        want: &FoundBlockRequest,
+    ) -> Result<Option<FoundBlock>, IpcError> {
+        let (hash, want) = (*hash, *want);
+        self.rpc(
+            "Chain.findAncestorByHeight",
+            || format!("{} {ancestor_height} {want:?}", hex_rev(hash)),
+            move |c| {
+                Box::pin(async move {
+                    let mut request = c.find_ancestor_by_height_request();
+                    request.get().set_hash(&hash[..]);
+                    request.get().set_ancestor_height(ancestor_height);
+                    write_want(request.get().init_want(), &want);
+                    let response = request.send().promise.await.map_err(capnp_error)?;
+                    let r = response.get().map_err(capnp_error)?;
+                    check_error!(r);
+                    read_found(r.get_result().map_err(capnp_error)?)
+                })
+            },
+            show_found,
+        )
+    }
+
+    fn find_coins(&self, outpoints: &[OutPointRef]) -> Result<Vec<Option<CoinInfo>>, IpcError> {
+        let outpoints = outpoints.to_vec();
+        let shown = format!("{} outpoints", outpoints.len());
+        self.rpc(
+            "Chain.findCoins",
+            || shown,
+            move |c| {
+                Box::pin(async move {
+                    let mut request = c.find_coins_request();
+                    {
+                        let mut list = request.get().init_outpoints(outpoints.len() as u32);
+                        for (i, o) in outpoints.iter().enumerate() {
+                            write_outpoint(list.reborrow().get(i as u32), o);
+                        }
+                    }
+                    let response = request.send().promise.await.map_err(capnp_error)?;
+                    let r = response.get().map_err(capnp_error)?;
+                    check_error!(r);
+                    let coins = r.get_coins().map_err(capnp_error)?;
+                    if coins.len() as usize != outpoints.len() {
+                        return Err(IpcError::Transport(format!(
+                            "{} coins for {} outpoints",
+                            coins.len(),
+                            outpoints.len()
+                        )));
+                    }
+                    coins.iter().map(read_coin).collect()
+                })
+            },
+            |v: &Vec<Option<CoinInfo>>| {
+                format!("{} found", v.iter().filter(|c| c.is_some()).count())
+            },
+        )
+    }
+
+    fn is_in_mempool(&self, txid: &Hash256) -> Result<bool, IpcError> {
+        let txid = *txid;
+        self.rpc(
+            "Chain.isInMempool",
+            || hex_rev(txid),
+            move |c| {
+                Box::pin(async move {
+                    let mut request = c.is_in_mempool_request();
+                    request.get().set_txid(&txid[..]);
+                    let response = request.send().promise.await.map_err(capnp_error)?;
+                    let r = response.get().map_err(capnp_error)?;
+                    check_error!(r);
+                    Ok(r.get_result())
+                })
+            },
+            |v| v.to_string(),
+        )
+    }
+
+    fn has_descendants_in_mempool(&self, txid: &Hash256) -> Result<bool, IpcError> {
+        let txid = *txid;
+        self.rpc(
+            "Chain.hasDescendantsInMempool",
+            || hex_rev(txid),
+            move |c| {
+                Box::pin(async move {
+                    let mut request = c.has_descendants_in_mempool_request();
+                    request.get().set_txid(&txid[..]);
+                    let response = request.send().promise.await.map_err(capnp_error)?;
+                    let r = response.get().map_err(capnp_error)?;
+                    check_error!(r);
+                    Ok(r.get_result())
+                })
+            },
+            |v| v.to_string(),
+        )
+    }
+
+    fn get_transaction_ancestry(&self, txid: &Hash256) -> Result<TxAncestry, IpcError> {
+        let txid = *txid;
+        self.rpc(
+            "Chain.getTransactionAncestry",
+            || hex_rev(txid),
+            move |c| {
+                Box::pin(async move {
+                    let mut request = c.get_transaction_ancestry_request();
+                    request.get().set_txid(&txid[..]);
+                    let response = request.send().promise.await.map_err(capnp_error)?;
+                    let r = response.get().map_err(capnp_error)?;
+                    check_error!(r);
+                    Ok(read_ancestry(r.get_result().map_err(capnp_error)?))
+                })
+            },
+            |v| format!("{v:?}"),
+        )
+    }
+
+    fn is_rbf_opt_in(&self, tx: &[u8]) -> Result<RbfState, IpcError> {
+        let tx = tx.to_vec();
+        let shown = hex_contents(&tx);
+        self.rpc(
+            "Chain.isRbfOptIn",
+            || shown,
+            move |c| {
+                Box::pin(async move {
+                    let mut request = c.is_rbf_opt_in_request();
+                    request.get().set_tx(&tx[..]);
+                    let response = request.send().promise.await.map_err(capnp_error)?;
+                    let r = response.get().map_err(capnp_error)?;
+                    check_error!(r);
+                    let state = r
+                        .get_result()
+                        .map_err(|e| IpcError::Transport(format!("unknown RBF state {}", e.0)))?;
+                    Ok(rbf_from_wire(state))
+                })
+            },
+            |v| format!("{v:?}"),
+        )
+    }
+
+    fn check_chain_limits(&self, tx: &[u8]) -> Result<(), IpcError> {
+        let tx = tx.to_vec();
+        let shown = hex_contents(&tx);
+        self.rpc(
+            "Chain.checkChainLimits",
+            || shown,
+            move |c| {
+                Box::pin(async move {
+                    let mut request = c.check_chain_limits_request();
+                    request.get().set_tx(&tx[..]);
+                    let response = request.send().promise.await.map_err(capnp_error)?;
+                    let r = response.get().map_err(capnp_error)?;
+                    check_error!(r);
+                    Ok(())
+                })
+            },
+            |_| String::new(),
+        )
+    }
+
+    fn broadcast_transaction(
+        &self,
+        tx: &[u8],
+        max_tx_fee: i64,
+        relay: bool,
+    ) -> Result<Result<(), String>, IpcError> {
+        let tx = tx.to_vec();
+        let shown = format!("{max_tx_fee} {relay} {}", hex_contents(&tx));
+        self.rpc(
+            "Chain.broadcastTransaction",
+            || shown,
+            move |c| {
+                Box::pin(async move {
+                    let mut request = c.broadcast_transaction_request();
+                    request.get().set_tx(&tx[..]);
+                    request.get().set_max_tx_fee(max_tx_fee);
+                    request.get().set_relay(relay);
+                    let response = request.send().promise.await.map_err(capnp_error)?;
+                    let r = response.get().map_err(capnp_error)?;
+                    check_error!(r);
+                    if r.get_success() {
+                        return Ok(Ok(()));
+                    }
+                    let why = r.get_err_string().map_err(capnp_error)?;
+                    Ok(Err(why.to_string().map_err(utf8)?))
+                })
+            },
+            |v| format!("{v:?}"),
+        )
+    }
+
+    fn estimate_smart_fee(
+        &self,
+        target: u32,
+        conservative: bool,
+    ) -> Result<Option<FeeEstimate>, IpcError> {
+        self.rpc(
+            "Chain.estimateSmartFee",
+            || format!("{target} {conservative}"),
+            move |c| {
+                Box::pin(async move {
+                    let mut request = c.estimate_smart_fee_request();
+                    request.get().set_target(target);
+                    request.get().set_conservative(conservative);
+                    let response = request.send().promise.await.map_err(capnp_error)?;
+                    let r = response.get().map_err(capnp_error)?;
+                    check_error!(r);
+                    Ok(r.get_has_estimate().then(|| FeeEstimate {
+                        fee_rate: r.get_fee_rate(),
+                        returned_target: r.get_returned_target(),
+                    }))
+                })
+            },
+            |v| format!("{v:?}"),
+        )
+    }
+
+    fn policy_fee_rates(&self) -> Result<PolicyFeeRates, IpcError> {
+        self.rpc(
+            "Chain.policyFeeRates",
+            String::new,
+            move |c| {
+                Box::pin(async move {
+                    let request = c.policy_fee_rates_request();
+                    let response = request.send().promise.await.map_err(capnp_error)?;
+                    let r = response.get().map_err(capnp_error)?;
+                    check_error!(r);
+                    Ok(read_fee_rates(r.get_result().map_err(capnp_error)?))
+                })
+            },
+            |v| format!("{v:?}"),
+        )
+    }
+
+    fn is_initial_block_download(&self) -> Result<bool, IpcError> {
+        self.rpc(
+            "Chain.isInitialBlockDownload",
+            String::new,
+            move |c| {
+                Box::pin(async move {
+                    let request = c.is_initial_block_download_request();
+                    let response = request.send().promise.await.map_err(capnp_error)?;
+                    let r = response.get().map_err(capnp_error)?;
+                    check_error!(r);
+                    Ok(r.get_result())
+                })
+            },
+            |v| v.to_string(),
+        )
+    }
+
+    fn shutdown_requested(&self) -> Result<bool, IpcError> {
+        self.rpc(
+            "Chain.shutdownRequested",
+            String::new,
+            move |c| {
+                Box::pin(async move {
+                    let request = c.shutdown_requested_request();
+                    let response = request.send().promise.await.map_err(capnp_error)?;
+                    let r = response.get().map_err(capnp_error)?;
+                    check_error!(r);
+                    Ok(r.get_result())
+                })
+            },
+            |v| v.to_string(),
+        )
+    }
+
+    fn get_settings_list(&self, name: &str) -> Result<Vec<String>, IpcError> {
+        let name = name.to_owned();
+        let shown = escape_contents(&name);
+        self.rpc(
+            "Chain.getSettingsList",
+            || shown,
+            move |c| {
+                Box::pin(async move {
+                    let mut request = c.get_settings_list_request();
+                    request.get().set_name(&name[..]);
+                    let response = request.send().promise.await.map_err(capnp_error)?;
+                    let r = response.get().map_err(capnp_error)?;
+                    check_error!(r);
+                    r.get_values()
+                        .map_err(capnp_error)?
+                        .iter()
+                        .map(|v| v.map_err(capnp_error)?.to_string().map_err(utf8))
+                        .collect()
+                })
+            },
+            |v: &Vec<String>| escape_contents(&v.join(",")),
+        )
+    }
+
+    fn get_rw_setting(&self, name: &str) -> Result<Option<String>, IpcError> {
+        let name = name.to_owned();
+        let shown = escape_contents(&name);
+        self.rpc(
+            "Chain.getRwSetting",
+            || shown,
+            move |c| {
+                Box::pin(async move {
+                    let mut request = c.get_rw_setting_request();
+                    request.get().set_name(&name[..]);
+                    let response = request.send().promise.await.map_err(capnp_error)?;
+                    let r = response.get().map_err(capnp_error)?;
+                    check_error!(r);
+                    if !r.get_has_value() {
+                        return Ok(None);
+                    }
+                    let v = r.get_value().map_err(capnp_error)?;
+                    Ok(Some(v.to_string().map_err(utf8)?))
+                })
+            },
+            |v| v.as_deref().map(escape_contents).unwrap_or_default(),
+        )
+    }
+
+    fn update_rw_setting(&self, name: &str, value_json: Option<&str>) -> Result<bool, IpcError> {
+        let name = name.to_owned();
+        let value = value_json.map(str::to_owned);
+        let shown = format!(
+            "{} {}",
+            escape_contents(&name),
+            value.as_deref().map(escape_contents).unwrap_or_default()
+        );
+        self.rpc(
+            "Chain.updateRwSetting",
+            || shown,
+            move |c| {
+                Box::pin(async move {
+                    let mut request = c.update_rw_setting_request();
+                    request.get().set_name(&name[..]);
+                    if let Some(v) = &value {
+                        request.get().set_has_value(true);
+                        request.get().set_value(&v[..]);
+                    }
+                    let response = request.send().promise.await.map_err(capnp_error)?;
+                    let r = response.get().map_err(capnp_error)?;
+                    check_error!(r);
+                    Ok(r.get_result())
+                })
+            },
+            |v| v.to_string(),
+        )
+    }
+
+    fn handle_notifications(
+        &self,
+        notifications: Arc<dyn ChainNotifications>,
+    ) -> Result<Box<dyn Handler>, IpcError> {
+        let id = call_remote(
+            &self.conn,
+            self.id,
+            "Chain.handleNotifications",
+            String::new,
+            move |client: chain::Client, ctx| -> LocalFuture<_> {
+                let local = ctx.local();
+                Box::pin(async move {
+                    let server = ChainNotificationsServer {
+                        notifications,
+                        local: local.clone(),
+                    };
+                    let mut request = client.handle_notifications_request();
+                    request
+                        .get()
+                        .set_notifications(capnp_rpc::new_client(server));
+                    let response = request.send().promise.await.map_err(capnp_error)?;
+                    let r = response.get().map_err(capnp_error)?;
+                    check_error!(r);
+                    let result: handler::Client = r.get_result().map_err(capnp_error)?;
+                    Ok(local.caps.add(result.client))
+                })
+            },
+            |_| String::new(),
+        )?;
+        Ok(Box::new(HandlerClient {
+            conn: self.conn.clone(),
+            id,
+        }))
+    }
+
+    fn wait_for_notifications_if_tip_changed(&self, old_tip: &Hash256) -> Result<(), IpcError> {
+        let old_tip = *old_tip;
+        self.rpc(
+            "Chain.waitForNotificationsIfTipChanged",
+            || hex_rev(old_tip),
+            move |c| {
+                Box::pin(async move {
+                    let mut request = c.wait_for_notifications_if_tip_changed_request();
+                    request.get().set_old_tip(&old_tip[..]);
+                    let response = request.send().promise.await.map_err(capnp_error)?;
+                    let r = response.get().map_err(capnp_error)?;
+                    check_error!(r);
+                    Ok(())
+                })
+            },
+            |_| String::new(),
+        )
+    }
 }
 
 /// A hash in the byte order people read (reversed), for the log.
@@ -358,6 +857,31 @@ impl ChainServer {
             run_inline(move || f(chain.as_ref()))
         } else {
             self.local.pool.run(move || f(chain.as_ref())).await
+        }
+    }
+}
+
+impl ChainServer {
+    /// Logs the request, runs `f` (see [`ChainServer::run`]), logs the
+    /// response; the application error to write back, if any.
+    async fn serve<T: Send + 'static>(
+        &self,
+        method: &'static str,
+        contents: String,
+        f: impl FnOnce(&dyn Chain) -> Result<T, IpcError> + Send + 'static,
+        shown: impl FnOnce(&T) -> String,
+    ) -> Result<Result<T, (i32, String)>, capnp::Error> {
+        let name = format!("Chain.{method}");
+        let seq = next_server_seq();
+        log(Event::ServerRecvRequest, seq, &name, || contents);
+        let answer = self.run(method, f).await?;
+        log(Event::ServerSendResponse, seq, &name, || match &answer {
+            Ok(v) => shown(v),
+            Err(e) => e.to_string(),
+        });
+        match answer {
+            Ok(v) => Ok(Ok(v)),
+            Err(e) => Ok(Err(remote_parts(e)?)),
         }
     }
 }
@@ -481,6 +1005,480 @@ impl chain::Server for ChainServer {
         log(Event::ServerSendResponse, seq, "Chain.handleRpc", || shown);
         Ok(())
     }
+
+    async fn have_block_on_disk(
+        self: Rc<Self>,
+        params: chain::HaveBlockOnDiskParams,
+        mut results: chain::HaveBlockOnDiskResults,
+    ) -> Result<(), capnp::Error> {
+        let height = params.get()?.get_height();
+        match self
+            .serve(
+                "haveBlockOnDisk",
+                height.to_string(),
+                move |c| c.have_block_on_disk(height),
+                |v| v.to_string(),
+            )
+            .await?
+        {
+            Ok(v) => results.get().set_result(v),
+            Err(e) => write_error(results.get().init_error(), e),
+        }
+        Ok(())
+    }
+
+    async fn find_block(
+        self: Rc<Self>,
+        params: chain::FindBlockParams,
+        mut results: chain::FindBlockResults,
+    ) -> Result<(), capnp::Error> {
+        let p = params.get()?;
+        let hash = hash_param(p.get_hash()?)?;
+        let want = read_want(p.get_want()?);
+        match self
+            .serve(
+                "findBlock",
+                format!("{} {want:?}", hex_rev(hash)),
+                move |c| c.find_block(&hash, &want),
+                show_found,
+            )
+            .await?
+        {
+            Ok(v) => write_found(results.get().init_result(), &v),
+            Err(e) => write_error(results.get().init_error(), e),
+        }
+        Ok(())
+    }
+
+    async fn find_first_block_with_time_and_height(
+        self: Rc<Self>,
+        params: chain::FindFirstBlockWithTimeAndHeightParams,
+        mut results: chain::FindFirstBlockWithTimeAndHeightResults,
+    ) -> Result<(), capnp::Error> {
+        let p = params.get()?;
+        let (min_time, min_height) = (p.get_min_time(), p.get_min_height());
+        let want = read_want(p.get_want()?);
+        match self
+            .serve(
+                "findFirstBlockWithTimeAndHeight",
+                format!("{min_time} {min_height} {want:?}"),
+                move |c| c.find_first_block_with_time_and_height(min_time, min_height, &want),
+                show_found,
+            )
+            .await?
+        {
+            Ok(v) => write_found(results.get().init_result(), &v),
+            Err(e) => write_error(results.get().init_error(), e),
+        }
+        Ok(())
+    }
+
+    async fn find_ancestor_by_height(
+        self: Rc<Self>,
+        params: chain::FindAncestorByHeightParams,
+        mut results: chain::FindAncestorByHeightResults,
+    ) -> Result<(), capnp::Error> {
+        let p = params.get()?;
+        let hash = hash_param(p.get_hash()?)?;
+        let height = p.get_ancestor_height();
+        let want = read_want(p.get_want()?);
+        match self
+            .serve(
+                "findAncestorByHeight",
+                format!("{} {height} {want:?}", hex_rev(hash)),
+                move |c| c.find_ancestor_by_height(&hash, height, &want),
+                show_found,
+            )
+            .await?
+        {
+            Ok(v) => write_found(results.get().init_result(), &v),
+            Err(e) => write_error(results.get().init_error(), e),
+        }
+        Ok(())
+    }
+
+    async fn find_coins(
+        self: Rc<Self>,
+        params: chain::FindCoinsParams,
+        mut results: chain::FindCoinsResults,
+    ) -> Result<(), capnp::Error> {
+        let outpoints = params
+            .get()?
+            .get_outpoints()?
+            .iter()
+            .map(read_outpoint)
+            .collect::<Result<Vec<_>, _>>()?;
+        match self
+            .serve(
+                "findCoins",
+                format!("{} outpoints", outpoints.len()),
+                move |c| c.find_coins(&outpoints),
+                |v: &Vec<Option<CoinInfo>>| {
+                    format!("{} found", v.iter().filter(|c| c.is_some()).count())
+                },
+            )
+            .await?
+        {
+            Ok(coins) => {
+                let mut list = results.get().init_coins(coins.len() as u32);
+                for (i, c) in coins.iter().enumerate() {
+                    write_coin(list.reborrow().get(i as u32), c);
+                }
+            }
+            Err(e) => write_error(results.get().init_error(), e),
+        }
+        Ok(())
+    }
+
+    async fn is_in_mempool(
+        self: Rc<Self>,
+        params: chain::IsInMempoolParams,
+        mut results: chain::IsInMempoolResults,
+    ) -> Result<(), capnp::Error> {
+        let txid = hash_param(params.get()?.get_txid()?)?;
+        match self
+            .serve(
+                "isInMempool",
+                hex_rev(txid),
+                move |c| c.is_in_mempool(&txid),
+                |v| v.to_string(),
+            )
+            .await?
+        {
+            Ok(v) => results.get().set_result(v),
+            Err(e) => write_error(results.get().init_error(), e),
+        }
+        Ok(())
+    }
+
+    async fn has_descendants_in_mempool(
+        self: Rc<Self>,
+        params: chain::HasDescendantsInMempoolParams,
+        mut results: chain::HasDescendantsInMempoolResults,
+    ) -> Result<(), capnp::Error> {
+        let txid = hash_param(params.get()?.get_txid()?)?;
+        match self
+            .serve(
+                "hasDescendantsInMempool",
+                hex_rev(txid),
+                move |c| c.has_descendants_in_mempool(&txid),
+                |v| v.to_string(),
+            )
+            .await?
+        {
+            Ok(v) => results.get().set_result(v),
+            Err(e) => write_error(results.get().init_error(), e),
+        }
+        Ok(())
+    }
+
+    async fn get_transaction_ancestry(
+        self: Rc<Self>,
+        params: chain::GetTransactionAncestryParams,
+        mut results: chain::GetTransactionAncestryResults,
+    ) -> Result<(), capnp::Error> {
+        let txid = hash_param(params.get()?.get_txid()?)?;
+        match self
+            .serve(
+                "getTransactionAncestry",
+                hex_rev(txid),
+                move |c| c.get_transaction_ancestry(&txid),
+                |v| format!("{v:?}"),
+            )
+            .await?
+        {
+            Ok(v) => write_ancestry(results.get().init_result(), &v),
+            Err(e) => write_error(results.get().init_error(), e),
+        }
+        Ok(())
+    }
+
+    async fn is_rbf_opt_in(
+        self: Rc<Self>,
+        params: chain::IsRbfOptInParams,
+        mut results: chain::IsRbfOptInResults,
+    ) -> Result<(), capnp::Error> {
+        let tx = params.get()?.get_tx()?.to_vec();
+        match self
+            .serve(
+                "isRbfOptIn",
+                hex_contents(&tx),
+                move |c| c.is_rbf_opt_in(&tx),
+                |v| format!("{v:?}"),
+            )
+            .await?
+        {
+            Ok(v) => results.get().set_result(rbf_to_wire(v)),
+            Err(e) => write_error(results.get().init_error(), e),
+        }
+        Ok(())
+    }
+
+    async fn check_chain_limits(
+        self: Rc<Self>,
+        params: chain::CheckChainLimitsParams,
+        mut results: chain::CheckChainLimitsResults,
+    ) -> Result<(), capnp::Error> {
+        let tx = params.get()?.get_tx()?.to_vec();
+        if let Err(e) = self
+            .serve(
+                "checkChainLimits",
+                hex_contents(&tx),
+                move |c| c.check_chain_limits(&tx),
+                |_| String::new(),
+            )
+            .await?
+        {
+            write_error(results.get().init_error(), e);
+        }
+        Ok(())
+    }
+
+    async fn broadcast_transaction(
+        self: Rc<Self>,
+        params: chain::BroadcastTransactionParams,
+        mut results: chain::BroadcastTransactionResults,
+    ) -> Result<(), capnp::Error> {
+        let p = params.get()?;
+        let tx = p.get_tx()?.to_vec();
+        let (max_tx_fee, relay) = (p.get_max_tx_fee(), p.get_relay());
+        match self
+            .serve(
+                "broadcastTransaction",
+                format!("{max_tx_fee} {relay} {}", hex_contents(&tx)),
+                move |c| c.broadcast_transaction(&tx, max_tx_fee, relay),
+                |v| format!("{v:?}"),
+            )
+            .await?
+        {
+            Ok(Ok(())) => results.get().set_success(true),
+            Ok(Err(why)) => results.get().set_err_string(&why[..]),
+            Err(e) => write_error(results.get().init_error(), e),
+        }
+        Ok(())
+    }
+
+    async fn estimate_smart_fee(
+        self: Rc<Self>,
+        params: chain::EstimateSmartFeeParams,
+        mut results: chain::EstimateSmartFeeResults,
+    ) -> Result<(), capnp::Error> {
+        let p = params.get()?;
+        let (target, conservative) = (p.get_target(), p.get_conservative());
+        match self
+            .serve(
+                "estimateSmartFee",
+                format!("{target} {conservative}"),
+                move |c| c.estimate_smart_fee(target, conservative),
+                |v| format!("{v:?}"),
+            )
+            .await?
+        {
+            Ok(Some(f)) => {
+                let mut r = results.get();
+                r.set_has_estimate(true);
+                r.set_fee_rate(f.fee_rate);
+                r.set_returned_target(f.returned_target);
+            }
+            Ok(None) => {}
+            Err(e) => write_error(results.get().init_error(), e),
+        }
+        Ok(())
+    }
+
+    async fn policy_fee_rates(
+        self: Rc<Self>,
+        _params: chain::PolicyFeeRatesParams,
+        mut results: chain::PolicyFeeRatesResults,
+    ) -> Result<(), capnp::Error> {
+        match self
+            .serve(
+                "policyFeeRates",
+                String::new(),
+                |c| c.policy_fee_rates(),
+                |v| format!("{v:?}"),
+            )
+            .await?
+        {
+            Ok(v) => write_fee_rates(results.get().init_result(), &v),
+            Err(e) => write_error(results.get().init_error(), e),
+        }
+        Ok(())
+    }
+
+    async fn is_initial_block_download(
+        self: Rc<Self>,
+        _params: chain::IsInitialBlockDownloadParams,
+        mut results: chain::IsInitialBlockDownloadResults,
+    ) -> Result<(), capnp::Error> {
+        match self
+            .serve(
+                "isInitialBlockDownload",
+                String::new(),
+                |c| c.is_initial_block_download(),
+                |v| v.to_string(),
+            )
+            .await?
+        {
+            Ok(v) => results.get().set_result(v),
+            Err(e) => write_error(results.get().init_error(), e),
+        }
+        Ok(())
+    }
+
+    async fn shutdown_requested(
+        self: Rc<Self>,
+        _params: chain::ShutdownRequestedParams,
+        mut results: chain::ShutdownRequestedResults,
+    ) -> Result<(), capnp::Error> {
+        match self
+            .serve(
+                "shutdownRequested",
+                String::new(),
+                |c| c.shutdown_requested(),
+                |v| v.to_string(),
+            )
+            .await?
+        {
+            Ok(v) => results.get().set_result(v),
+            Err(e) => write_error(results.get().init_error(), e),
+        }
+        Ok(())
+    }
+
+    async fn get_settings_list(
+        self: Rc<Self>,
+        params: chain::GetSettingsListParams,
+        mut results: chain::GetSettingsListResults,
+    ) -> Result<(), capnp::Error> {
+        let name = text(params.get()?.get_name())?;
+        match self
+            .serve(
+                "getSettingsList",
+                escape_contents(&name),
+                move |c| c.get_settings_list(&name),
+                |v: &Vec<String>| escape_contents(&v.join(",")),
+            )
+            .await?
+        {
+            Ok(values) => {
+                let mut list = results.get().init_values(values.len() as u32);
+                for (i, v) in values.iter().enumerate() {
+                    list.set(i as u32, &v[..]);
+                }
+            }
+            Err(e) => write_error(results.get().init_error(), e),
+        }
+        Ok(())
+    }
+
+    async fn get_rw_setting(
+        self: Rc<Self>,
+        params: chain::GetRwSettingParams,
+        mut results: chain::GetRwSettingResults,
+    ) -> Result<(), capnp::Error> {
+        let name = text(params.get()?.get_name())?;
+        match self
+            .serve(
+                "getRwSetting",
+                escape_contents(&name),
+                move |c| c.get_rw_setting(&name),
+                |v| v.as_deref().map(escape_contents).unwrap_or_default(),
+            )
+            .await?
+        {
+            Ok(Some(v)) => {
+                let mut r = results.get();
+                r.set_has_value(true);
+                r.set_value(&v[..]);
+            }
+            Ok(None) => {}
+            Err(e) => write_error(results.get().init_error(), e),
+        }
+        Ok(())
+    }
+
+    async fn update_rw_setting(
+        self: Rc<Self>,
+        params: chain::UpdateRwSettingParams,
+        mut results: chain::UpdateRwSettingResults,
+    ) -> Result<(), capnp::Error> {
+        let p = params.get()?;
+        let name = text(p.get_name())?;
+        let value = if p.get_has_value() {
+            Some(text(p.get_value())?)
+        } else {
+            None
+        };
+        let shown = format!(
+            "{} {}",
+            escape_contents(&name),
+            value.as_deref().map(escape_contents).unwrap_or_default()
+        );
+        match self
+            .serve(
+                "updateRwSetting",
+                shown,
+                move |c| c.update_rw_setting(&name, value.as_deref()),
+                |v| v.to_string(),
+            )
+            .await?
+        {
+            Ok(v) => results.get().set_result(v),
+            Err(e) => write_error(results.get().init_error(), e),
+        }
+        Ok(())
+    }
+
+    async fn handle_notifications(
+        self: Rc<Self>,
+        params: chain::HandleNotificationsParams,
+        mut results: chain::HandleNotificationsResults,
+    ) -> Result<(), capnp::Error> {
+        let cap = params.get()?.get_notifications()?;
+        let remote: Arc<dyn ChainNotifications> = Arc::new(
+            ChainNotificationsClient::adopt(&self.local, cap.client).map_err(ipc_to_capnp)?,
+        );
+        match self
+            .serve(
+                "handleNotifications",
+                String::new(),
+                move |c| c.handle_notifications(remote),
+                |_| String::new(),
+            )
+            .await?
+        {
+            Ok(h) => {
+                let server = HandlerServer {
+                    handler: Arc::from(h),
+                    local: self.local.clone(),
+                };
+                results.get().set_result(capnp_rpc::new_client(server));
+            }
+            Err(e) => write_error(results.get().init_error(), e),
+        }
+        Ok(())
+    }
+
+    async fn wait_for_notifications_if_tip_changed(
+        self: Rc<Self>,
+        params: chain::WaitForNotificationsIfTipChangedParams,
+        mut results: chain::WaitForNotificationsIfTipChangedResults,
+    ) -> Result<(), capnp::Error> {
+        let old_tip = hash_param(params.get()?.get_old_tip()?)?;
+        if let Err(e) = self
+            .serve(
+                "waitForNotificationsIfTipChanged",
+                hex_rev(old_tip),
+                move |c| c.wait_for_notifications_if_tip_changed(&old_tip),
+                |_| String::new(),
+            )
+            .await?
+        {
+            write_error(results.get().init_error(), e);
+        }
+        Ok(())
+    }
 }
 
 // ----- Handler -----
@@ -526,7 +1524,7 @@ impl Drop for HandlerClient {
 
 /// Serves a [`Handler`]; dropped (with the handler, which unregisters) when
 /// the peer releases it or the connection closes.
-struct HandlerServer {
+pub(crate) struct HandlerServer {
     handler: Arc<dyn Handler>,
     local: Rc<LoopLocal>,
 }

@@ -78,6 +78,38 @@ impl Init for InitClient {
         }))
     }
 
+    fn make_chain(&self) -> Result<Arc<dyn Chain>, IpcError> {
+        let seq = next_client_seq();
+        log(Event::ClientSendRequest, seq, "Init.makeChain", String::new);
+        let id = self.conn.call(|ctx| -> LocalFuture<Result<u64, IpcError>> {
+            let request = ctx.remote_init.make_chain_request();
+            let ctx_caps = ctx.cap_registry();
+            Box::pin(async move {
+                let response = request.send().promise.await.map_err(capnp_error)?;
+                let results = response.get().map_err(capnp_error)?;
+                if results.has_error() {
+                    return Err(remote_error(results.get_error().map_err(capnp_error)?));
+                }
+                let chain: crate::chain_capnp::chain::Client =
+                    results.get_result().map_err(capnp_error)?;
+                Ok(ctx_caps.add(chain.client))
+            })
+        });
+        log(
+            Event::ClientRecvResponse,
+            seq,
+            "Init.makeChain",
+            || match &id {
+                Ok(_) => String::new(),
+                Err(e) => e.to_string(),
+            },
+        );
+        Ok(Arc::new(crate::chain::ChainClient::new(
+            self.conn.clone(),
+            id?,
+        )))
+    }
+
     fn make_wallet_loader(&self, chain: Arc<dyn Chain>) -> Result<Box<dyn WalletLoader>, IpcError> {
         let seq = next_client_seq();
         log(

@@ -38,11 +38,13 @@ pub(crate) mod wallet_capnp;
 pub mod address;
 pub mod auth;
 mod chain;
+mod chain_types;
 mod client;
 mod connection;
 mod listen;
 mod log;
 mod process;
+pub mod sandbox;
 pub mod secure;
 mod server;
 mod wallet;
@@ -54,11 +56,12 @@ pub use listen::{
 };
 
 pub use chain::{ChainClient, HandlerClient, RpcHandlerClient};
+pub use chain_types::ChainNotificationsClient;
 pub use client::{EchoClient, InitClient};
 pub use connection::{Connection, Role, LOOP_THREAD_NAME};
 pub use process::{
     parse_ipcfd_arg, serve_if_spawned, serve_ipcfd, sibling_executable, spawn_echo,
-    spawn_echo_path, spawn_init, spawn_init_path, spawn_process, spawn_process_path, wait_process,
-    IpcfdArg, ProcessHandle,
+    spawn_echo_path, spawn_init, spawn_init_path, spawn_init_with, spawn_process,
+    spawn_process_path, spawn_process_with, wait_process, IpcfdArg, ProcessHandle, SpawnOptions,
 };
 pub use wallet::WalletLoaderClient;

@@ -27,11 +27,13 @@ pub(crate) fn process_name() -> &'static str {
     })
 }
 
-/// `{<process>-<pid>/<thread>}`.
+/// `{<process>-<pid>/b-<thread>}`: the thread as the operating system knows
+/// it in Core, which prefixes the names of its threads with `b-` (so the
+/// loop thread is `b-capnp-loop`, as in libmultiprocess's lines).
 pub(crate) fn tag() -> String {
     let thread = std::thread::current();
     format!(
-        "{{{}-{}/{}}}",
+        "{{{}-{}/b-{}}}",
         process_name(),
         std::process::id(),
         thread.name().unwrap_or("unnamed")
@@ -63,8 +65,10 @@ pub(crate) fn escape_contents(text: &str) -> String {
     out
 }
 
+/// Whether `ipc` trace lines are wanted. Asked as an event (not the
+/// default "hint" kind), which is what Widecoin's log layer answers for.
 fn trace_enabled() -> bool {
-    tracing::enabled!(target: "ipc", tracing::Level::TRACE)
+    tracing::enabled!(kind: tracing::metadata::Kind::EVENT, target: "ipc", tracing::Level::TRACE)
 }
 
 /// Which side and direction a line describes.

@@ -18,12 +18,32 @@ use crate::connection::Connection;
 #[cfg(unix)]
 mod unix;
 #[cfg(unix)]
-pub use unix::{serve_ipcfd, spawn_process_path, wait_process};
+pub use unix::{serve_ipcfd, spawn_process_path, spawn_process_with, wait_process};
 
 #[cfg(windows)]
 mod windows;
 #[cfg(windows)]
-pub use windows::{serve_ipcfd, spawn_process_path, wait_process};
+pub use windows::{serve_ipcfd, spawn_process_path, spawn_process_with, wait_process};
+
+/// How to spawn a process ([`spawn_init_with`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SpawnOptions {
+    /// Arguments before `-ipcfd <n>`. A Widecoin binary takes none (it gets
+    /// its settings over IPC); a test harness re-running itself does.
+    pub args: Vec<String>,
+    /// Restrict the child ([`crate::sandbox`]); `None`: not restricted.
+    pub sandbox: Option<crate::sandbox::SandboxPolicy>,
+}
+
+impl SpawnOptions {
+    /// No extra arguments, sandboxed with `policy`.
+    pub fn sandboxed(policy: crate::sandbox::SandboxPolicy) -> Self {
+        SpawnOptions {
+            args: Vec::new(),
+            sandbox: Some(policy),
+        }
+    }
+}
 
 /// How long closing a [`ProcessHandle`] waits for the child to exit by itself
 /// (it exits when its socket closes) before killing it.
@@ -126,6 +146,16 @@ pub fn spawn_init(exe_name: &str) -> Result<(InitClient, ProcessHandle), IpcErro
 /// Spawns the executable at `path` and returns its [`Init`].
 pub fn spawn_init_path(path: &Path) -> Result<(InitClient, ProcessHandle), IpcError> {
     let (child, conn) = spawn_process_path(path)?;
+    let handle = ProcessHandle::new(path, child, conn.clone());
+    Ok((InitClient::new(conn), handle))
+}
+
+/// Spawns the executable at `path` as `options` say and returns its [`Init`].
+pub fn spawn_init_with(
+    path: &Path,
+    options: &SpawnOptions,
+) -> Result<(InitClient, ProcessHandle), IpcError> {
+    let (child, conn) = spawn_process_with(path, options)?;
     let handle = ProcessHandle::new(path, child, conn.clone());
     Ok((InitClient::new(conn), handle))
 }

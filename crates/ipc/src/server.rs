@@ -181,6 +181,32 @@ impl init::Server for InitServer {
         Ok(())
     }
 
+    async fn make_chain(
+        self: Rc<Self>,
+        _params: init::MakeChainParams,
+        mut results: init::MakeChainResults,
+    ) -> Result<(), capnp::Error> {
+        let seq = next_server_seq();
+        log(Event::ServerRecvRequest, seq, "Init.makeChain", String::new);
+        let init = self.init.clone();
+        let made = self.local.pool.run(move || init.make_chain()).await?;
+        let answer = match made {
+            Ok(chain) => {
+                let server = crate::chain::ChainServer::new(chain, self.local.clone());
+                let client: crate::chain_capnp::chain::Client = capnp_rpc::new_client(server);
+                results.get().set_result(client);
+                String::new()
+            }
+            Err(e) => {
+                let text = e.to_string();
+                write_error(results.get().init_error(), remote_parts(e)?);
+                text
+            }
+        };
+        log(Event::ServerSendResponse, seq, "Init.makeChain", || answer);
+        Ok(())
+    }
+
     async fn make_wallet_loader(
         self: Rc<Self>,
         params: init::MakeWalletLoaderParams,

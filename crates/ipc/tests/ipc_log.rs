@@ -80,14 +80,14 @@ fn requests_and_responses_are_logged() {
     find("IPC server recv request #1 Init.makeEcho");
     find("IPC server send response #1 Init.makeEcho");
     find("IPC client recv response #1 Init.makeEcho");
-    let hello = find("/caller} IPC client send request #2 Echo.echo \"hello\"");
+    let hello = find("/b-caller} IPC client send request #2 Echo.echo \"hello\"");
     assert!(hello.contains("TRACE"), "contents at trace level: {hello}");
     find(&format!(
-        "/{}}} IPC server recv request #2 Echo.echo \"hello\"",
+        "/b-{}}} IPC server recv request #2 Echo.echo \"hello\"",
         widecoin_ipc::LOOP_THREAD_NAME
     ));
     find("IPC server send response #2 Echo.echo \"hello\"");
-    find("/caller} IPC client recv response #2 Echo.echo \"hello\"");
+    find("/b-caller} IPC client recv response #2 Echo.echo \"hello\"");
     // Contents are escaped and cut at 200 characters.
     let long = find("IPC client send request #3 Echo.echo");
     let expected = format!("\"\\u{{e9}}\\\"\\n{}\"... (304 bytes)", "z".repeat(197));

@@ -19,6 +19,8 @@ use bitcoin::secp256k1::Secp256k1;
 use bitcoin::taproot::{LeafVersion, TaprootBuilder};
 use bitcoin::ScriptBuf;
 use widecoin_chainparams::ChainParams;
+
+use crate::key::Secret;
 use widecoin_consensus::asm::push_int;
 use widecoin_consensus::opcodes::{OP_CHECKMULTISIG, OP_CHECKSIG, OP_CHECKSIGADD, OP_NUMEQUAL};
 use widecoin_consensus::script::push_data;
@@ -379,6 +381,9 @@ impl Parser<'_> {
     }
 }
 
+/// A key's origin: the master key's fingerprint and the derivation path.
+pub type KeyOrigin = ([u8; 4], Vec<u32>);
+
 /// A parsed descriptor and the private keys it contained.
 #[derive(Debug, Clone)]
 pub struct Descriptor {
@@ -693,6 +698,83 @@ impl Descriptor {
     pub fn expand(&self, pos: u32) -> Option<Vec<ScriptBuf>> {
         self.desc.expand(pos, &self.provider)
     }
+
+    /// Every key at `pos` whose private key is known, with its public key
+    /// (as the script uses it) and origin (Core's `FlatSigningProvider`
+    /// keys and origins after `ExpandPrivate`). Keys of `tr()` and
+    /// miniscript are left out.
+    pub fn private_keys(&self, pos: u32) -> Vec<(Vec<u8>, Secret, Option<KeyOrigin>)> {
+        let mut out = Vec::new();
+        let mut keys: Vec<&KeyExpr> = Vec::new();
+        fn walk<'a>(d: &'a Desc, keys: &mut Vec<&'a KeyExpr>) {
+            match d {
+                Desc::Pk { key, xonly: false }
+                | Desc::Pkh(key)
+                | Desc::Wpkh(key)
+                | Desc::Combo(key) => keys.push(key),
+                Desc::Multi { keys: ks, .. } => keys.extend(ks.iter()),
+                Desc::Sh(sub) | Desc::Wsh(sub) => walk(sub, keys),
+                _ => {}
+            }
+        }
+        walk(&self.desc, &mut keys);
+        for key in keys {
+            if let (Some(pk), Some(secret)) = (
+                key.pubkey(pos, &self.provider),
+                key.secret_at(pos, &self.provider),
+            ) {
+                out.push((pk, secret, key.origin_at(pos)));
+            }
+        }
+        out
+    }
+
+    /// What Core's `Expand` writes to its output `FlatSigningProvider` at
+    /// `pos`, for inferring descriptors of matching scripts: the public keys
+    /// with their origins, and the scripts inside `sh()` / `wsh()` (and the
+    /// P2WPKH script of `combo()`).
+    pub fn collect_known(&self, pos: u32, out: &mut InferProvider) {
+        collect_known(&self.desc, pos, &self.provider, out);
+    }
+}
+
+fn collect_known(desc: &Desc, pos: u32, keys: &SigningProvider, out: &mut InferProvider) {
+    let add_key = |key: &KeyExpr, out: &mut InferProvider| -> Option<Vec<u8>> {
+        let pk = key.pubkey(pos, keys)?;
+        let id = hash160::Hash::hash(&pk).to_byte_array();
+        out.pubkeys.insert(id, pk.clone());
+        if let Some(origin) = key.origin_at(pos) {
+            out.origins.insert(id, origin);
+        }
+        Some(pk)
+    };
+    match desc {
+        Desc::Pk { key, xonly: false } | Desc::Pkh(key) | Desc::Wpkh(key) => {
+            add_key(key, out);
+        }
+        Desc::Combo(key) => {
+            if let Some(pk) = add_key(key, out) {
+                if pk.len() == 33 {
+                    let wpkh = script_for_destination(&Destination::witness_pubkey_hash(&pk));
+                    out.add_script(wpkh.as_bytes());
+                }
+            }
+        }
+        Desc::Multi { keys: ks, .. } => {
+            for key in ks {
+                add_key(key, out);
+            }
+        }
+        Desc::Sh(sub) | Desc::Wsh(sub) => {
+            collect_known(sub, pos, keys, out);
+            if let Some(scripts) = sub.expand(pos, keys) {
+                if let Some(s) = scripts.first() {
+                    out.add_script(s.as_bytes());
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Scripts and keys known when inferring a descriptor (Core's `SigningProvider`
@@ -701,6 +783,9 @@ impl Descriptor {
 pub struct InferProvider {
     pub scripts: BTreeMap<[u8; 20], Vec<u8>>,
     pub pubkeys: BTreeMap<[u8; 20], Vec<u8>>,
+    /// Key origins (fingerprint, path) by the HASH160 of the key (Core's
+    /// `GetKeyOrigin`): inferred keys are written `[fingerprint/path]key`.
+    pub origins: BTreeMap<[u8; 20], ([u8; 4], Vec<u32>)>,
 }
 
 impl InferProvider {
@@ -708,6 +793,18 @@ impl InferProvider {
     pub fn add_script(&mut self, script: &[u8]) {
         self.scripts
             .insert(hash160::Hash::hash(script).to_byte_array(), script.to_vec());
+    }
+}
+
+/// Core's `InferPubkey`: with its origin when the provider knows one.
+fn infer_pubkey_with(pk: &[u8], ctx: Context, provider: &InferProvider) -> Option<KeyExpr> {
+    let key = infer_pubkey(pk, ctx)?;
+    match provider
+        .origins
+        .get(&hash160::Hash::hash(pk).to_byte_array())
+    {
+        Some((fp, path)) => Some(KeyExpr::with_origin(pk.to_vec(), *fp, path.clone())),
+        None => Some(key),
     }
 }
 
@@ -735,7 +832,7 @@ fn infer_script(script: &[u8], ctx: Context, provider: &InferProvider) -> Option
     let legacy_ctx = matches!(ctx, Top | P2sh | P2wsh);
     match kind {
         TxoutType::PubKey if legacy_ctx => {
-            if let Some(key) = infer_pubkey(&data[0], ctx) {
+            if let Some(key) = infer_pubkey_with(&data[0], ctx, provider) {
                 return Some(Desc::Pk { key, xonly: false });
             }
         }
@@ -744,7 +841,7 @@ fn infer_script(script: &[u8], ctx: Context, provider: &InferProvider) -> Option
             if let Some(key) = provider
                 .pubkeys
                 .get(&h)
-                .and_then(|pk| infer_pubkey(pk, ctx))
+                .and_then(|pk| infer_pubkey_with(pk, ctx, provider))
             {
                 return Some(Desc::Pkh(key));
             }
@@ -754,7 +851,7 @@ fn infer_script(script: &[u8], ctx: Context, provider: &InferProvider) -> Option
             if let Some(key) = provider
                 .pubkeys
                 .get(&h)
-                .and_then(|pk| infer_pubkey(pk, P2wpkh))
+                .and_then(|pk| infer_pubkey_with(pk, P2wpkh, provider))
             {
                 return Some(Desc::Wpkh(key));
             }
@@ -762,7 +859,7 @@ fn infer_script(script: &[u8], ctx: Context, provider: &InferProvider) -> Option
         TxoutType::Multisig if legacy_ctx => {
             let keys = data[1..data.len() - 1]
                 .iter()
-                .map(|pk| infer_pubkey(pk, ctx))
+                .map(|pk| infer_pubkey_with(pk, ctx, provider))
                 .collect::<Option<Vec<_>>>();
             if let Some(keys) = keys {
                 return Some(Desc::Multi {

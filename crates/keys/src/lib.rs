@@ -8,6 +8,7 @@ pub mod descriptor;
 pub mod key;
 pub mod message;
 pub mod script;
+pub mod sign;
 
 pub use address::{
     decode_destination, encode_destination, extract_destination, script_for_destination, solver,

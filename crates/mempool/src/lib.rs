@@ -7,7 +7,10 @@
 //! the lock-time functions are consensus rules shared with block connection: they work over
 //! the small [`CoinView`] and [`ChainMtp`] traits so that any UTXO view can use them.
 //! [`Mempool`] is the pool itself, over the chain as a [`ChainView`]; [`Mempool::accept`] runs
-//! Core's acceptance checks in Core's order.
+//! Core's acceptance checks in Core's order, replacing conflicts under BIP125;
+//! [`Mempool::accept_package`] and [`Mempool::accept_multiple`] evaluate packages;
+//! [`Mempool::update_for_reorg`] re-adds the transactions of disconnected blocks;
+//! [`Mempool::limit_size`] expires and evicts; [`MempoolDump`] is `mempool.dat`.
 //!
 //! ```
 //! use widecoin_mempool::{FeeRate, get_dust_threshold, DUST_RELAY_TX_FEE};
@@ -24,6 +27,7 @@ pub mod feerate;
 pub mod inputs;
 pub mod locks;
 pub mod packages;
+pub mod persist;
 pub mod pool;
 pub mod rbf;
 pub mod reject;
@@ -31,7 +35,7 @@ pub mod reject;
 pub use widecoin_consensus::solver;
 pub mod standard;
 
-pub use accept::AcceptResult;
+pub use accept::{AcceptArgs, AcceptResult, PackageAcceptResult, PackageFailure, TxOutcome};
 pub use constants::*;
 pub use feerate::{format_money, money_range, FeeEstimateMode, FeeRate};
 pub use inputs::{check_tx_inputs, Coin, CoinView, InputsError};
@@ -45,6 +49,7 @@ pub use packages::{
     check_child_with_parents, check_package, is_child_with_parents, is_child_with_parents_tree,
     PackageError, PackageValidationResult,
 };
+pub use persist::{DumpError, MempoolDump, MEMPOOL_DUMP_VERSION};
 pub use pool::{
     Aggregate, ChainView, Limits, Mempool, MempoolEntry, MempoolOptions, PoolView, RemovalReason,
 };

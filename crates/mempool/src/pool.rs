@@ -6,6 +6,7 @@
 //! The pool does not depend on the chainstate: it sees the chain through [`ChainView`], which
 //! the node implements over its `ChainstateManager` and tests implement over a map.
 
+use std::cell::Cell;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
@@ -13,11 +14,12 @@ use bitcoin::{Block, OutPoint, Transaction, Txid, Wtxid};
 
 use crate::constants::{
     DEFAULT_ANCESTOR_LIMIT, DEFAULT_ANCESTOR_SIZE_LIMIT_KVB, DEFAULT_BYTES_PER_SIGOP,
-    DEFAULT_DESCENDANT_LIMIT, DEFAULT_DESCENDANT_SIZE_LIMIT_KVB, DEFAULT_MEMPOOL_FULL_RBF,
+    DEFAULT_DESCENDANT_LIMIT, DEFAULT_DESCENDANT_SIZE_LIMIT_KVB, DEFAULT_INCREMENTAL_RELAY_FEE,
+    DEFAULT_MAX_MEMPOOL_SIZE_MB, DEFAULT_MEMPOOL_EXPIRY_HOURS, DEFAULT_MEMPOOL_FULL_RBF,
     DEFAULT_MIN_RELAY_TX_FEE, DEFAULT_PERMIT_BAREMULTISIG, DUST_RELAY_TX_FEE, MAX_OP_RETURN_RELAY,
     MEMPOOL_HEIGHT,
 };
-use crate::feerate::FeeRate;
+use crate::feerate::{format_money, FeeRate};
 use crate::inputs::{Coin, CoinView};
 use crate::locks::{is_final_tx, ChainMtp, LockPoints};
 
@@ -70,6 +72,12 @@ pub struct MempoolOptions {
     /// `-mempoolfullrbf`.
     pub full_rbf: bool,
     pub limits: Limits,
+    /// `-incrementalrelayfee`.
+    pub incremental_relay_feerate: FeeRate,
+    /// `-maxmempool` in bytes.
+    pub max_size_bytes: u64,
+    /// `-mempoolexpiry` in seconds.
+    pub expiry_secs: i64,
 }
 
 impl Default for MempoolOptions {
@@ -83,6 +91,9 @@ impl Default for MempoolOptions {
             bytes_per_sigop: DEFAULT_BYTES_PER_SIGOP,
             full_rbf: DEFAULT_MEMPOOL_FULL_RBF,
             limits: Limits::default(),
+            incremental_relay_feerate: FeeRate::from_sat_per_kvb(DEFAULT_INCREMENTAL_RELAY_FEE),
+            max_size_bytes: u64::from(DEFAULT_MAX_MEMPOOL_SIZE_MB) * 1_000_000,
+            expiry_secs: i64::from(DEFAULT_MEMPOOL_EXPIRY_HOURS) * 3600,
         }
     }
 }
@@ -95,6 +106,8 @@ pub struct MempoolEntry {
     pub wtxid: Wtxid,
     /// Base fee in satoshis.
     pub fee: i64,
+    /// The `prioritisetransaction` delta applied to it.
+    pub fee_delta: i64,
     /// Sigop-adjusted virtual size (`GetTxSize`).
     pub vsize: u64,
     pub weight: u64,
@@ -103,7 +116,8 @@ pub struct MempoolEntry {
     pub time: i64,
     /// Tip height when the transaction entered.
     pub height: i32,
-    /// Order of entry (Core's `entry_sequence`).
+    /// The pool's sequence number when it was checked (Core's `entry_sequence`); 0 for
+    /// transactions re-added from disconnected blocks, which peers may request at once.
     pub sequence: u64,
     pub spends_coinbase: bool,
     pub lock_points: LockPoints,
@@ -113,11 +127,19 @@ pub struct MempoolEntry {
     pub children: BTreeSet<Txid>,
 }
 
+impl MempoolEntry {
+    /// Fee with the prioritisation delta (Core's `GetModifiedFee`).
+    pub fn modified_fee(&self) -> i64 {
+        self.fee.saturating_add(self.fee_delta)
+    }
+}
+
 /// Sums over a set of relatives, the entry itself included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Aggregate {
     pub count: u64,
     pub vsize: u64,
+    /// Modified fees.
     pub fees: i64,
 }
 
@@ -127,7 +149,33 @@ pub enum RemovalReason {
     Block,
     Conflict,
     Reorg,
+    /// Older than `-mempoolexpiry`.
+    Expiry,
+    /// Evicted to stay within `-maxmempool`.
+    SizeLimit,
+    /// Replaced by a transaction paying more (BIP125).
+    Replaced,
 }
+
+/// A change of the pool, as Core's validation signals `TransactionAddedToMempool` and
+/// `TransactionRemovedFromMempool` tell it (removals for a block included here; Core keeps
+/// those from its signal, and so must a consumer that wants Core's notifications). The
+/// sequence is the pool's sequence number the change took (Core's `mempool_sequence`).
+#[derive(Debug, Clone)]
+pub enum PoolEvent {
+    Added {
+        tx: Arc<Transaction>,
+        sequence: u64,
+    },
+    Removed {
+        tx: Arc<Transaction>,
+        reason: RemovalReason,
+        sequence: u64,
+    },
+}
+
+/// Core's `ROLLING_FEE_HALFLIFE`: twelve hours.
+const ROLLING_FEE_HALFLIFE: f64 = 60.0 * 60.0 * 12.0;
 
 /// The pool.
 #[derive(Debug, Default)]
@@ -142,6 +190,21 @@ pub struct Mempool {
     total_fee: i64,
     total_vsize: u64,
     usage: u64,
+    /// `prioritisetransaction` deltas by txid, in the pool or not (Core's `mapDeltas`).
+    pub(crate) deltas: HashMap<Txid, i64>,
+    /// Core's `rollingMinimumFeeRate` (sat/kvB) and its bookkeeping.
+    rolling_min_fee: Cell<f64>,
+    last_rolling_update: Cell<i64>,
+    block_since_bump: Cell<bool>,
+    /// Transactions submitted locally that no peer has asked for yet (Core's
+    /// `m_unbroadcast_txids`).
+    unbroadcast: BTreeSet<Txid>,
+    /// Changes not yet taken by [`Mempool::take_events`]; `None` while not recording.
+    events: Option<Vec<PoolEvent>>,
+    /// The transaction [`Mempool::add_unchecked`] just added, announced once the trimming
+    /// that may follow it has run: Core signals an addition after `Finalize`, so evictions
+    /// it causes come first, and a transaction evicted at once is never announced.
+    pending_add: Option<Txid>,
 }
 
 impl Mempool {
@@ -167,7 +230,34 @@ impl Mempool {
 
     /// Core's `GetSequence` (`mempool_sequence` of `getrawmempool`).
     pub fn sequence(&self) -> u64 {
-        self.sequence
+        self.sequence + u64::from(self.pending_add.is_some())
+    }
+
+    /// Starts recording additions and removals for [`Mempool::take_events`].
+    pub fn record_events(&mut self) {
+        self.events.get_or_insert_with(Vec::new);
+    }
+
+    /// The additions and removals since the last call, in order (empty unless recording).
+    pub fn take_events(&mut self) -> Vec<PoolEvent> {
+        self.announce_pending_add();
+        self.events.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    /// Announces the transaction just added, if it is still in the pool; it takes the next
+    /// sequence number (Core's `GetAndIncrementSequence` at `TransactionAddedToMempool`).
+    fn announce_pending_add(&mut self) {
+        let Some(txid) = self.pending_add.take() else {
+            return;
+        };
+        let Some(tx) = self.entries.get(&txid).map(|e| e.tx.clone()) else {
+            return;
+        };
+        let sequence = self.sequence;
+        self.sequence += 1;
+        if let Some(events) = &mut self.events {
+            events.push(PoolEvent::Added { tx, sequence });
+        }
     }
 
     /// Sum of the virtual sizes (`getmempoolinfo`'s "bytes").
@@ -236,7 +326,7 @@ impl Mempool {
             .fold(Aggregate::default(), |a, e| Aggregate {
                 count: a.count + 1,
                 vsize: a.vsize + e.vsize,
-                fees: a.fees + e.fee,
+                fees: a.fees + e.modified_fee(),
             })
     }
 
@@ -252,7 +342,6 @@ impl Mempool {
 
     /// Adds an entry whose checks passed (Core's `addUnchecked`); links it to its parents.
     pub(crate) fn add_unchecked(&mut self, mut entry: MempoolEntry) {
-        entry.sequence = self.sequence;
         for input in &entry.tx.input {
             self.spent.insert(input.previous_output, entry.txid);
             let parent = input.previous_output.txid;
@@ -261,7 +350,9 @@ impl Mempool {
                 entry.parents.insert(parent);
             }
         }
-        self.sequence += 1;
+        entry.fee_delta = self.deltas.get(&entry.txid).copied().unwrap_or(0);
+        self.announce_pending_add();
+        self.pending_add = Some(entry.txid);
         self.total_fee += entry.fee;
         self.total_vsize += entry.vsize;
         self.usage += entry_usage(&entry);
@@ -269,8 +360,31 @@ impl Mempool {
         self.entries.insert(entry.txid, entry);
     }
 
+    /// Links re-added transactions of disconnected blocks to the children they already have
+    /// in the pool (Core's `UpdateTransactionsFromBlock`). Until then, as in Core, their
+    /// descendant counts leave those children out.
+    pub(crate) fn link_children(&mut self, txids: &[Txid]) {
+        self.announce_pending_add();
+        for txid in txids {
+            let Some(n) = self.entries.get(txid).map(|e| e.tx.output.len() as u32) else {
+                continue;
+            };
+            for vout in 0..n {
+                if let Some(child) = self.spent.get(&OutPoint::new(*txid, vout)).copied() {
+                    if let Some(c) = self.entries.get_mut(&child) {
+                        c.parents.insert(*txid);
+                    }
+                    if let Some(e) = self.entries.get_mut(txid) {
+                        e.children.insert(child);
+                    }
+                }
+            }
+        }
+    }
+
     /// Removes one entry, unlinking it from its relatives.
     fn remove_one(&mut self, txid: &Txid, reason: RemovalReason) -> Option<MempoolEntry> {
+        self.announce_pending_add();
         let entry = self.entries.remove(txid)?;
         for input in &entry.tx.input {
             self.spent.remove(&input.previous_output);
@@ -286,7 +400,21 @@ impl Mempool {
             }
         }
         self.by_wtxid.remove(&entry.wtxid);
+        if self.unbroadcast.remove(txid) {
+            tracing::debug!(
+                target: "mempool",
+                "Removed {txid} from set of unbroadcast txns before confirmation that txn was sent out"
+            );
+        }
+        let sequence = self.sequence;
         self.sequence += 1;
+        if let Some(events) = &mut self.events {
+            events.push(PoolEvent::Removed {
+                tx: entry.tx.clone(),
+                reason,
+                sequence,
+            });
+        }
         self.total_fee -= entry.fee;
         self.total_vsize -= entry.vsize;
         self.usage -= entry_usage(&entry);
@@ -306,11 +434,15 @@ impl Mempool {
         }
     }
 
-    /// Core's `removeForBlock`: drops the block's transactions and every pool transaction
-    /// spending an outpoint the block spends (with their descendants).
-    pub fn remove_for_block(&mut self, block: &Block) {
+    /// Core's `removeForBlock` at `now`: drops the block's transactions (and their
+    /// prioritisation) and every pool transaction spending an outpoint the block spends (with
+    /// their descendants); lets the rolling minimum fee decay again.
+    pub fn remove_for_block(&mut self, block: &Block, now: i64) {
+        self.last_rolling_update.set(now);
+        self.block_since_bump.set(true);
         for tx in &block.txdata {
             let txid = tx.compute_txid();
+            self.deltas.remove(&txid);
             self.remove_one(&txid, RemovalReason::Block);
             for input in &tx.input {
                 if let Some(conflict) = self.spent.get(&input.previous_output).copied() {
@@ -320,6 +452,236 @@ impl Mempool {
                 }
             }
         }
+    }
+
+    /// Removes `txid` and its descendants if it is in the pool; otherwise every pool
+    /// transaction spending one of `tx`'s outputs, with descendants (Core's `removeRecursive`
+    /// of a transaction).
+    pub fn remove_tx_recursive(&mut self, tx: &Transaction, reason: RemovalReason) {
+        let txid = tx.compute_txid();
+        if self.entries.contains_key(&txid) {
+            self.remove_recursive(&txid, reason);
+            return;
+        }
+        for vout in 0..tx.output.len() as u32 {
+            if let Some(spender) = self.spent.get(&OutPoint::new(txid, vout)).copied() {
+                self.remove_recursive(&spender, reason);
+            }
+        }
+    }
+
+    /// Removes a set of transactions closed under descendants (Core's `RemoveStaged`).
+    pub(crate) fn remove_staged(&mut self, staged: &BTreeSet<Txid>, reason: RemovalReason) {
+        for t in staged {
+            self.remove_one(t, reason);
+        }
+    }
+
+    /// Core's `Expire`: removes every transaction that entered before `cutoff`, with its
+    /// descendants. Returns how many were removed.
+    pub fn expire(&mut self, cutoff: i64) -> usize {
+        let mut stage = BTreeSet::new();
+        let old: Vec<Txid> = self
+            .entries
+            .values()
+            .filter(|e| e.time < cutoff)
+            .map(|e| e.txid)
+            .collect();
+        for t in old {
+            stage.extend(self.descendants(&t));
+            stage.insert(t);
+        }
+        self.remove_staged(&stage, RemovalReason::Expiry);
+        stage.len()
+    }
+
+    /// Core's `TrimToSize`: evicts the packages with the lowest descendant score until the
+    /// pool's usage is within `limit`, raising the rolling minimum fee. Returns the outpoints
+    /// the evicted transactions spent from the chain and how many were evicted.
+    pub fn trim_to_size(&mut self, limit: u64) -> usize {
+        let mut removed = 0;
+        let mut max_removed = FeeRate::from_sat_per_kvb(0);
+        while !self.entries.is_empty() && self.usage > limit {
+            // Lowest score first: the higher of its own and its package's fee rate; among
+            // equals the newest goes first.
+            let worst = self
+                .entries
+                .values()
+                .map(|e| {
+                    let d = self.with_descendants(&e.txid);
+                    let own = (i128::from(e.modified_fee()), i128::from(e.vsize));
+                    let pkg = (i128::from(d.fees), i128::from(d.vsize));
+                    let score = if own.0 * pkg.1 > pkg.0 * own.1 {
+                        own
+                    } else {
+                        pkg
+                    };
+                    (score, e.time, e.txid, d)
+                })
+                .min_by(|a, b| {
+                    (a.0 .0 * b.0 .1)
+                        .cmp(&(b.0 .0 * a.0 .1))
+                        .then(b.1.cmp(&a.1))
+                })
+                .expect("not empty");
+            let (_, _, txid, d) = worst;
+            let mut rate = FeeRate::from_fee_and_vsize(d.fees, d.vsize as u32);
+            rate += self.options.incremental_relay_feerate;
+            if rate.fee_per_k() as f64 > self.rolling_min_fee.get() {
+                self.rolling_min_fee.set(rate.fee_per_k() as f64);
+                self.block_since_bump.set(false);
+            }
+            if rate > max_removed {
+                max_removed = rate;
+            }
+            let mut stage = self.descendants(&txid);
+            stage.insert(txid);
+            removed += stage.len();
+            self.remove_staged(&stage, RemovalReason::SizeLimit);
+        }
+        if max_removed > FeeRate::from_sat_per_kvb(0) {
+            tracing::debug!(target: "mempool", "Removed {removed} txn, rolling minimum fee bumped to {max_removed}");
+        }
+        removed
+    }
+
+    /// Core's `LimitMempoolSize` at `now`: expiry, then eviction down to `-maxmempool`.
+    pub fn limit_size(&mut self, now: i64) {
+        // A transaction just added is announced after what its arrival evicts.
+        let just_added = self.pending_add.take();
+        self.limit_size_now(now);
+        self.pending_add = just_added;
+        self.announce_pending_add();
+    }
+
+    fn limit_size_now(&mut self, now: i64) {
+        let expired = self.expire(now - self.options.expiry_secs);
+        if expired != 0 {
+            tracing::debug!(target: "mempool", "Expired {expired} transactions from the memory pool");
+        }
+        self.trim_to_size(self.options.max_size_bytes);
+    }
+
+    /// Core's `GetMinFee` at `now`: the rolling minimum fee rate, decaying with a half-life of
+    /// twelve hours (shorter while the pool is small) once a block arrived after the last
+    /// bump; zero or at least the incremental relay fee rate.
+    pub fn min_fee(&self, now: i64) -> FeeRate {
+        let rolling = self.rolling_min_fee.get();
+        if !self.block_since_bump.get() || rolling == 0.0 {
+            return FeeRate::from_sat_per_kvb(rolling.round() as i64);
+        }
+        let last = self.last_rolling_update.get();
+        if now > last + 10 {
+            let limit = self.options.max_size_bytes;
+            let mut halflife = ROLLING_FEE_HALFLIFE;
+            if self.usage < limit / 4 {
+                halflife /= 4.0;
+            } else if self.usage < limit / 2 {
+                halflife /= 2.0;
+            }
+            let decayed = rolling / 2f64.powf((now - last) as f64 / halflife);
+            self.rolling_min_fee.set(decayed);
+            self.last_rolling_update.set(now);
+            if decayed < self.options.incremental_relay_feerate.fee_per_k() as f64 / 2.0 {
+                self.rolling_min_fee.set(0.0);
+                return FeeRate::from_sat_per_kvb(0);
+            }
+        }
+        FeeRate::from_sat_per_kvb(self.rolling_min_fee.get().round() as i64)
+            .max(self.options.incremental_relay_feerate)
+    }
+
+    /// Core's `PrioritiseTransaction`: adds `delta` to the transaction's fee delta (kept even
+    /// when it is not in the pool) and logs as Core does.
+    pub fn prioritise(&mut self, txid: &Txid, delta: i64) {
+        let total = self.deltas.entry(*txid).or_insert(0);
+        *total = total.saturating_add(delta);
+        let total = *total;
+        let in_pool = match self.entries.get_mut(txid) {
+            Some(e) => {
+                e.fee_delta = total;
+                true
+            }
+            None => false,
+        };
+        let not = if in_pool { "" } else { "not " };
+        if total == 0 {
+            self.deltas.remove(txid);
+            tracing::info!("PrioritiseTransaction: {txid} ({not}in mempool) delta cleared");
+        } else {
+            tracing::info!(
+                "PrioritiseTransaction: {txid} ({not}in mempool) fee += {}, new delta={}",
+                format_money(delta),
+                format_money(total)
+            );
+        }
+    }
+
+    /// Core's `AddUnbroadcastTx`: remembers a locally submitted pool transaction until a
+    /// peer asks for it.
+    pub fn add_unbroadcast(&mut self, txid: &Txid) {
+        if self.entries.contains_key(txid) {
+            self.unbroadcast.insert(*txid);
+        }
+    }
+
+    /// Core's `RemoveUnbroadcastTx`: a peer asked for it (or it left the pool).
+    pub fn remove_unbroadcast(&mut self, txid: &Txid) {
+        if self.unbroadcast.remove(txid) {
+            tracing::debug!(target: "mempool", "Removed {txid} from set of unbroadcast txns");
+        }
+    }
+
+    /// Core's `GetUnbroadcastTxs`.
+    pub fn unbroadcast(&self) -> &BTreeSet<Txid> {
+        &self.unbroadcast
+    }
+
+    /// Core's `IsUnbroadcastTx`.
+    pub fn is_unbroadcast(&self, txid: &Txid) -> bool {
+        self.unbroadcast.contains(txid)
+    }
+
+    /// The fee delta of `txid` (Core's `ApplyDelta`).
+    pub fn delta(&self, txid: &Txid) -> i64 {
+        self.deltas.get(txid).copied().unwrap_or(0)
+    }
+
+    /// Every prioritisation: txid, delta, whether in the pool (Core's `GetPrioritisedTransactions`).
+    pub fn prioritised(&self) -> Vec<(Txid, i64, bool)> {
+        let mut v: Vec<_> = self
+            .deltas
+            .iter()
+            .map(|(t, d)| (*t, *d, self.entries.contains_key(t)))
+            .collect();
+        v.sort_by_key(|x| x.0);
+        v
+    }
+
+    /// The pool's txids in Core's `GetSortedDepthAndScore` order: fewer ancestors first,
+    /// then higher modified fee rate, then the larger hash.
+    pub fn sorted_depth_and_score(&self) -> Vec<Txid> {
+        use bitcoin::hashes::Hash;
+        let mut keyed: Vec<(u64, i64, u64, Txid)> = self
+            .entries
+            .values()
+            .map(|e| {
+                (
+                    self.with_ancestors(&e.txid).count,
+                    e.modified_fee(),
+                    e.vsize,
+                    e.txid,
+                )
+            })
+            .collect();
+        keyed.sort_by(|a, b| {
+            let by_rate =
+                (i128::from(b.1) * i128::from(a.2)).cmp(&(i128::from(a.1) * i128::from(b.2)));
+            a.0.cmp(&b.0)
+                .then(by_rate)
+                .then_with(|| b.3.to_byte_array().cmp(&a.3.to_byte_array()))
+        });
+        keyed.into_iter().map(|k| k.3).collect()
     }
 
     /// Transactions for a block at `height`, final at `lock_time_cutoff`: by ancestor fee

@@ -6,13 +6,15 @@
 //! keeps those that fit within `-blockmaxweight` and the sigop limit and are
 //! final, in the order given.
 
+use std::collections::HashSet;
+
 use bitcoin::absolute::LockTime;
 use bitcoin::block::{Header, Version};
 use bitcoin::hashes::Hash;
 use bitcoin::transaction::Version as TxVersion;
 use bitcoin::{
     Amount, Block, CompactTarget, OutPoint, Script, ScriptBuf, Sequence, Transaction, TxIn,
-    TxMerkleNode, TxOut, Witness,
+    TxMerkleNode, TxOut, Txid, Witness,
 };
 use widecoin_chainparams::consensus::{
     MAX_BLOCK_SIGOPS_COST, MAX_BLOCK_WEIGHT, WITNESS_SCALE_FACTOR,
@@ -28,7 +30,6 @@ use widecoin_chainstate::ChainstateManager;
 use widecoin_consensus::sigops::legacy_sigop_count;
 
 use crate::error::MiningError;
-use crate::validity::test_block_validity;
 use crate::versionbits::VersionBitsCache;
 
 /// `DEFAULT_BLOCK_MAX_WEIGHT`: MAX_BLOCK_WEIGHT - 4000 = 31,996,000.
@@ -49,7 +50,8 @@ pub struct AssemblerOptions {
     pub block_min_fee_rate: u64,
     /// `-blockversion` (honoured on chains that mine on demand, i.e. regtest).
     pub block_version: Option<i32>,
-    /// Run [`test_block_validity`] on each new template (Core's `test_block_validity`).
+    /// Run [`test_block_validity`](crate::test_block_validity) on each new
+    /// template (Core's `test_block_validity`; done by [`crate::Miner`]).
     pub test_block_validity: bool,
 }
 
@@ -78,7 +80,7 @@ impl AssemblerOptions {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BlockTx {
     pub tx: Transaction,
-    /// Fee in satoshis (modified fee, after `prioritisetransaction`).
+    /// Fee in satoshis (the base fee; see [`TxSource::fee_delta`]).
     pub fee: i64,
     /// Sigop cost (`GetTransactionSigOpCost`, which needs the spent coins).
     pub sigop_cost: u64,
@@ -88,6 +90,12 @@ pub struct BlockTx {
 /// nothing. Called once per template with the height and lock-time cutoff.
 pub trait TxSource {
     fn block_txs(&mut self, height: u32, lock_time_cutoff: i64) -> Vec<BlockTx>;
+
+    /// The `prioritisetransaction` delta of `txid`: counted when choosing
+    /// transactions, not in the coinbase (Core's modified fee).
+    fn fee_delta(&self, _txid: &Txid) -> i64 {
+        0
+    }
 }
 
 /// No transactions (a node without a mempool, or `generateblock`).
@@ -241,7 +249,9 @@ impl<'a> BlockAssembler<'a> {
 
     /// Core's `CreateNewBlock`: a template paying subsidy and fees to
     /// `script_pubkey`, with the transactions of `source` that fit, at time
-    /// max(MTP + 1, `now`), nonce 0.
+    /// max(MTP + 1, `now`), nonce 0. Not yet checked with
+    /// `TestBlockValidity` (that needs the chainstate mutably: see
+    /// [`crate::Miner::create_new_block`]).
     pub fn create_new_block(
         &self,
         script_pubkey: &Script,
@@ -277,21 +287,28 @@ impl<'a> BlockAssembler<'a> {
         }];
         let mut tx_fees = vec![-1];
         let mut tx_sigops = vec![-1];
+        // Transactions left out: their descendants are left out too.
+        let mut skipped: HashSet<Txid> = HashSet::new();
         for cand in source.block_txs(height, lock_time_cutoff) {
             let w = cand.tx.weight().to_wu();
             let vsize = w.div_ceil(WITNESS_SCALE_FACTOR);
-            // Below -blockmintxfee: the rest pays less still.
-            if cand.fee < (self.options.block_min_fee_rate * vsize).div_ceil(1000) as i64 {
-                break;
-            }
-            // TestPackage: weight and sigops strictly below the limits.
-            if weight + WITNESS_SCALE_FACTOR * vsize >= max_weight
+            let txid = cand.tx.compute_txid();
+            let modified_fee = cand.fee.saturating_add(source.fee_delta(&txid));
+            let skip = cand
+                .tx
+                .input
+                .iter()
+                .any(|i| skipped.contains(&i.previous_output.txid))
+                // Below -blockmintxfee (a prioritised transaction may pay
+                // less than those after it, so this is no stop).
+                || modified_fee < (self.options.block_min_fee_rate * vsize).div_ceil(1000) as i64
+                // TestPackage: weight and sigops strictly below the limits.
+                || weight + WITNESS_SCALE_FACTOR * vsize >= max_weight
                 || sigops + cand.sigop_cost >= MAX_BLOCK_SIGOPS_COST
-            {
-                continue;
-            }
-            // TestPackageTransactions: final at this height and cutoff.
-            if !is_final_tx(&cand.tx, height, lock_time_cutoff) {
+                // TestPackageTransactions: final at this height and cutoff.
+                || !is_final_tx(&cand.tx, height, lock_time_cutoff);
+            if skip {
+                skipped.insert(txid);
                 continue;
             }
             weight += w;
@@ -337,14 +354,6 @@ impl<'a> BlockAssembler<'a> {
             (WITNESS_SCALE_FACTOR * u64::from(legacy_sigop_count(&block.txdata[0]))) as i64;
         block.header.merkle_root = merkle_root(&block);
 
-        if self.options.test_block_validity {
-            test_block_validity(cm, &block, now, false).map_err(|e| {
-                MiningError::CreateNewBlock(format!(
-                    "CreateNewBlock: TestBlockValidity failed: {}",
-                    crate::validity::state_string(&e)
-                ))
-            })?;
-        }
         Ok(BlockTemplate {
             block,
             tx_fees,

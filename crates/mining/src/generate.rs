@@ -131,12 +131,21 @@ impl Miner {
     /// the selection for `getmininginfo`.
     pub fn create_new_block(
         &self,
-        chainman: &ChainstateManager,
+        chainman: &mut ChainstateManager,
         script_pubkey: &Script,
         source: &mut dyn TxSource,
     ) -> Result<BlockTemplate, MiningError> {
+        let now = self.now();
         let assembler = BlockAssembler::new(chainman, &self.versionbits, self.options.clone());
-        let template = assembler.create_new_block(script_pubkey, source, self.now())?;
+        let template = assembler.create_new_block(script_pubkey, source, now)?;
+        if self.options.test_block_validity {
+            test_block_validity(chainman, &template.block, now, false).map_err(|e| {
+                MiningError::CreateNewBlock(format!(
+                    "CreateNewBlock: TestBlockValidity failed: {}",
+                    state_string(&e)
+                ))
+            })?;
+        }
         *self.last.lock().expect("not poisoned") = Some(LastBlock {
             weight: template.selected_weight,
             txs: template.selected_txs,

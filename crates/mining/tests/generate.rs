@@ -397,7 +397,7 @@ fn block_max_weight_is_clamped_and_leaves_out_what_does_not_fit() {
     }];
     let template = f
         .miner
-        .create_new_block(&f.cm, &op_true(), &mut source)
+        .create_new_block(&mut f.cm, &op_true(), &mut source)
         .unwrap();
     assert_eq!(template.block.txdata.len(), 1);
     assert_eq!(template.tx_fees, vec![0]);
@@ -440,4 +440,48 @@ fn generateblock_arguments() {
         decode_generateblock_tx("00", |_| None),
         Err(MiningError::TxDecode(_))
     ));
+}
+
+#[test]
+fn test_block_validity_checks_scripts_and_stores_nothing() {
+    let mut f = fixture(AssemblerOptions::default(), genesis_time());
+    f.mine(50);
+    // The premine pays OP_TRUE; spend it with a script that fails (OP_RETURN).
+    let mut tx = spend(coinbase_outpoint(&f.block_at(1)), COIN);
+    tx.input[0].script_sig = ScriptBuf::from_bytes(vec![0x6a]);
+    let index_len = f.cm.block_index().len();
+    let template = f
+        .miner
+        .create_new_block(&mut f.cm, &op_true(), &mut NoTxs)
+        .unwrap();
+    let mut block = template.block;
+    block.txdata.push(tx);
+    widecoin_mining::assembler::regenerate_commitments(
+        &mut block,
+        51,
+        f.cm.params().consensus.segwit_height,
+    );
+    let now = f.miner.now();
+    let err = widecoin_mining::test_block_validity(&mut f.cm, &block, now, false).unwrap_err();
+    // A script failure (the fixture checks scripts on one thread).
+    assert!(
+        widecoin_mining::validity::state_string(&err)
+            .starts_with("mandatory-script-verify-flag-failed"),
+        "{err}"
+    );
+    // The stand-in index entry is gone and the tip is unchanged.
+    assert_eq!(f.cm.block_index().len(), index_len);
+    assert!(f.cm.lookup(&block.block_hash()).is_none());
+    assert_eq!(f.cm.height(), 50);
+    // A valid block passes, and is not stored either.
+    block.txdata.pop();
+    widecoin_mining::assembler::regenerate_commitments(
+        &mut block,
+        51,
+        f.cm.params().consensus.segwit_height,
+    );
+    widecoin_mining::test_block_validity(&mut f.cm, &block, now, false).unwrap();
+    assert_eq!(f.cm.block_index().len(), index_len);
+    let premine = coinbase_outpoint(&f.block_at(1));
+    assert!(f.cm.get_coin(&premine).unwrap().is_some());
 }

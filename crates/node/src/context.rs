@@ -21,6 +21,22 @@ pub struct MempoolSettings {
     pub full_rbf: bool,
     /// Whether the initial load of `mempool.dat` was tried.
     pub loaded: AtomicBool,
+    /// `-mempoolexpiry` in hours.
+    pub expiry_hours: i64,
+    /// `-persistmempool`.
+    pub persist: bool,
+    /// Not `-acceptnonstdtxn`.
+    pub require_standard: bool,
+    /// `-datacarriersize` when `-datacarrier`.
+    pub max_datacarrier_bytes: Option<u32>,
+    /// `-permitbaremultisig`.
+    pub permit_bare_multisig: bool,
+    /// `-bytespersigop`.
+    pub bytes_per_sigop: u32,
+    /// `-dustrelayfee` in sat/kvB.
+    pub dust_relay_feerate: i64,
+    /// `-limitancestorcount`, `-limitancestorsize`, `-limitdescendantcount`, `-limitdescendantsize`.
+    pub limits: widecoin_mempool::Limits,
 }
 
 /// Network settings shown by `getnetworkinfo`, until the p2p crate exists.
@@ -30,6 +46,21 @@ pub struct NetworkSettings {
     pub local_services: u64,
     pub network_active: bool,
     pub relay_txes: bool,
+}
+
+/// How many [`NodeContext`]s are alive: once a node has shut down, none of
+/// its own (a process that ran one in-process can check it was freed).
+static LIVE_NODE_CONTEXTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// The number of node contexts not yet freed.
+pub fn live_node_contexts() -> usize {
+    LIVE_NODE_CONTEXTS.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+impl Drop for NodeContext {
+    fn drop(&mut self) {
+        LIVE_NODE_CONTEXTS.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 /// Everything the node's RPC methods reach.
@@ -50,6 +81,16 @@ pub struct NodeContext {
     pub pool: crate::txpool::TxPool,
     /// The P2P network, once started (Core's `NodeContext::connman`).
     pub connman: std::sync::OnceLock<Arc<widecoin_p2p::Connman>>,
+    /// The running indexes (`-txindex`, `-coinstatsindex`, `-blockfilterindex`).
+    pub indexes: std::sync::OnceLock<crate::indexes::NodeIndexes>,
+    /// The node's `Chain` interface for other processes (and its notification
+    /// queues), made once (see `crate::chain::chain_interface`).
+    pub chain_interface: std::sync::OnceLock<Arc<crate::chain::ChainInterface>>,
+    /// The node's live settings (Core's `gArgs`): what `updateRwSetting`
+    /// changes and `settings.json` is written from, set once at start-up.
+    pub args: std::sync::OnceLock<Arc<std::sync::Mutex<widecoin_common::args::ArgsManager>>>,
+    /// Fee estimation (Core's `NodeContext::fee_estimator`).
+    pub fee_estimation: Arc<crate::fee_estimation::FeeEstimation>,
 }
 
 impl NodeContext {
@@ -69,7 +110,10 @@ impl NodeContext {
             shutdown.on_request(move || flag.store(true, std::sync::atomic::Ordering::SeqCst));
         }
         let pool = crate::txpool::TxPool::new(pool_options(&mempool));
+        // Before the pool's listener: it looks at the pool before a block's transactions leave.
+        let fee_estimation = crate::fee_estimation::FeeEstimation::attach(&pool, &mut chain.lock());
         pool.attach(&mut chain.lock());
+        LIVE_NODE_CONTEXTS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         NodeContext {
             chain_params,
             chain,
@@ -81,6 +125,10 @@ impl NodeContext {
             miner: new_miner(&shutdown_flag),
             pool,
             connman: std::sync::OnceLock::new(),
+            indexes: std::sync::OnceLock::new(),
+            chain_interface: std::sync::OnceLock::new(),
+            args: std::sync::OnceLock::new(),
+            fee_estimation,
         }
     }
 
@@ -101,10 +149,25 @@ fn new_miner(shutdown: &Arc<AtomicBool>) -> widecoin_mining::Miner {
 }
 
 /// The pool's policy from the node's mempool settings.
+// Every option is set now; the update keeps later additions to the options defaulted.
+#[allow(clippy::needless_update)]
 fn pool_options(settings: &MempoolSettings) -> widecoin_mempool::MempoolOptions {
     widecoin_mempool::MempoolOptions {
         min_relay_feerate: widecoin_mempool::FeeRate::from_sat_per_kvb(settings.min_relay_feerate),
         full_rbf: settings.full_rbf,
+        incremental_relay_feerate: widecoin_mempool::FeeRate::from_sat_per_kvb(
+            settings.incremental_relay_feerate,
+        ),
+        max_size_bytes: settings.max_size_bytes.max(0) as u64,
+        expiry_secs: settings.expiry_hours.max(0) * 3600,
+        require_standard: settings.require_standard,
+        max_datacarrier_bytes: settings.max_datacarrier_bytes,
+        permit_bare_multisig: settings.permit_bare_multisig,
+        bytes_per_sigop: settings.bytes_per_sigop,
+        dust_relay_feerate: widecoin_mempool::FeeRate::from_sat_per_kvb(
+            settings.dust_relay_feerate,
+        ),
+        limits: settings.limits,
         ..Default::default()
     }
 }

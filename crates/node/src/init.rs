@@ -34,12 +34,18 @@ pub struct ProcessKind {
     pub ipc_bind: Option<IpcBind>,
     /// Spawns the wallet process at start-up (unless `-disablewallet`).
     pub spawn_wallet: Option<crate::wallet_process::SpawnWallet>,
+    /// Filled with the node's `Chain` before `-ipcbind` listeners start, so
+    /// that processes connecting to them (`-ipcconnect`) can ask for it.
+    pub ipc_chain: Option<IpcChainSlot>,
 }
 
 /// Binds one `-ipcbind=<address>` (value, network datadir, `-ipcauthfile`);
 /// the returned guard stops listening when dropped.
 pub type IpcBind =
     Arc<dyn Fn(&str, &Path, Option<&Path>) -> Result<Box<dyn Send>, String> + Send + Sync>;
+
+/// Where `widecoin-node` finds the node's `Chain` for connecting processes.
+pub type IpcChainSlot = Arc<std::sync::OnceLock<Arc<dyn widecoin_interfaces::Chain>>>;
 
 /// `echoipc`'s round trip through another process.
 pub type EchoIpc = Arc<dyn Fn(&str) -> Result<String, IpcError> + Send + Sync>;
@@ -173,6 +179,13 @@ impl RunningNode {
         tracing::info!("Shutdown: In progress...");
         if let Some(connman) = self.node.connman.get() {
             connman.stop();
+            connman.dump_addresses();
+            connman.dump_anchors();
+        }
+        // Core's ChainStateFlushed to every client of the node's Chain
+        // (spawned or connected wallets) while they are still attached.
+        if let Some(chain) = self.node.chain_interface.get() {
+            chain.chain_state_flushed_at_shutdown(std::time::Duration::from_secs(2));
         }
         self.ipc_listeners.clear();
         if let Some(mut wallet) = self.wallet.take() {
@@ -181,6 +194,9 @@ impl RunningNode {
         if let Some(s) = self.server.take() {
             s.stop();
         }
+        crate::txpool::dump_at_shutdown(&self.node);
+        self.node.fee_estimation.shutdown();
+        crate::indexes::stop(&self.node);
         if let Err(e) = self.node.chain.lock().flush() {
             tracing::error!("Shutdown: failed to flush the chainstate: {e}");
         }
@@ -188,6 +204,9 @@ impl RunningNode {
             if let Err(e) = std::fs::remove_file(p) {
                 tracing::info!("Shutdown: Unable to remove PID file: {e}");
             }
+        }
+        if let Some(chain) = self.node.chain_interface.get() {
+            chain.node_stopped();
         }
         tracing::info!("Shutdown: done");
     }
@@ -219,8 +238,10 @@ fn app_init(
     if let Some(err) = args.unsuitable_section_only_args_error() {
         init_warning(&err);
     }
-    for w in args.unrecognized_section_warnings() {
-        init_warning(&w);
+    // Core gathers them into one warning, a line each.
+    let section_warnings = args.unrecognized_section_warnings();
+    if !section_warnings.is_empty() {
+        init_warning(&section_warnings.join("\n"));
     }
     if args.is_arg_set("-blocksdir") {
         let dir = PathBuf::from(args.get_arg_or("-blocksdir", ""));
@@ -234,7 +255,20 @@ fn app_init(
     if args.get_int_arg("-peertimeout", 60) <= 0 {
         return Err(fail("peertimeout must be a positive integer."));
     }
+    // Start-up with the clock mocked (regression tests); 0 leaves it alone.
+    if args.is_arg_set("-mocktime") {
+        widecoin_common::time::set_mock_time(args.get_int_arg("-mocktime", 0));
+    }
+    crate::indexes::check_args(args).map_err(|e| fail(&e))?;
     let mempool = mempool_settings(args).map_err(|e| fail(&e))?;
+    // Core's ApplyArgsManOptions for the mempool: non-standard transactions
+    // only on test chains.
+    if !chain_params.is_test_chain() && args.get_bool_arg("-acceptnonstdtxn", false) {
+        return Err(fail(&format!(
+            "acceptnonstdtxn is not currently supported for {} chain",
+            chain_params.chain_type_string()
+        )));
+    }
 
     // Daemonize before any thread is started, then lock the data directory.
     if args.get_bool_arg("-daemon", false) || args.get_bool_arg("-daemonwait", false) {
@@ -271,6 +305,23 @@ fn app_init(
         let _ = std::fs::remove_file(&pid_file);
         fail(&e)
     })?;
+    if let Err(failure) = verify_loaded_chainstate(args, &mut chain.lock()) {
+        let _ = std::fs::remove_file(&pid_file);
+        match failure {
+            VerifyFailure::Init(msg) => init_error(&msg),
+            VerifyFailure::Rebuild(msg) => {
+                // Core's question to rebuild the database, which a daemon
+                // answers with its caption-less message and an exit.
+                let msg = format!(
+                    "{msg}.\nPlease restart with -reindex or -reindex-chainstate to recover."
+                );
+                tracing::info!(": {msg}");
+                eprintln!(": {msg}");
+                tracing::info!("Aborted block database rebuild. Exiting.");
+            }
+        }
+        return Err(InitFailed);
+    }
     let mut node = NodeContext::new(
         chain_params,
         chain,
@@ -281,10 +332,33 @@ fn app_init(
         kind.echo_ipc.clone(),
     );
     node.miner.options = assembler_options(args).map_err(|e| fail(&e))?;
+    if let Err(e) = node.fee_estimation.init(args, &node.chain_params, &net_dir, shutdown) {
+        let _ = std::fs::remove_file(&pid_file);
+        return Err(fail(&e));
+    }
     let node = Arc::new(node);
+    // The node's live settings, shared with its `Chain` interface.
+    let _ = node.args.set(Arc::new(std::sync::Mutex::new(args.clone())));
     {
-        let node = node.clone();
-        shutdown.on_request(move || node.chain.notify_all());
+        // Weak: the node owns `shutdown`, which must not keep the node alive.
+        let node = Arc::downgrade(&node);
+        shutdown.on_request(move || {
+            if let Some(node) = node.upgrade() {
+                node.chain.notify_all();
+            }
+        });
+    }
+    // -stopatheight: shut down once the active tip reaches that height.
+    let stop_at_height = args.get_int_arg("-stopatheight", 0);
+    if stop_at_height > 0 {
+        node.chain.lock().add_listener(Arc::new(StopAtHeight {
+            height: stop_at_height,
+            shutdown: shutdown.clone(),
+        }));
+    }
+    if let Err(e) = crate::indexes::start(args, &node, &net_dir) {
+        let _ = std::fs::remove_file(&pid_file);
+        return Err(fail(&e));
     }
 
     if let Err(e) = check_uacomments(&node.network.subversion, &args.get_args("-uacomment")) {
@@ -309,9 +383,14 @@ fn app_init(
     };
     set_status("Verifying blocks…");
     tracing::info!("nBestHeight = {}", node.chain.tip_info().height);
+    crate::txpool::load_at_startup(&node, &net_dir);
     node.mempool
         .loaded
         .store(true, std::sync::atomic::Ordering::SeqCst);
+    if let Some(slot) = &kind.ipc_chain {
+        let table = server.as_ref().map(RpcServer::shared_table);
+        let _ = slot.set(crate::chain::chain_interface(&node, table.as_ref(), args));
+    }
     let mut ipc_listeners = Vec::new();
     if let Some(bind) = &kind.ipc_bind {
         let authfile = args
@@ -346,8 +425,23 @@ fn app_init(
         }
         None => None,
     };
+    // Core's LoadAddrman and the seeding options, before the network starts.
+    let addr_opts = match crate::addr_setup::prepare(args, &node) {
+        Ok(opts) => opts,
+        Err(e) => {
+            if let Some(mut w) = wallet {
+                w.stop();
+            }
+            if let Some(s) = server {
+                s.stop();
+            }
+            let _ = std::fs::remove_file(&pid_file);
+            return Err(fail(&e));
+        }
+    };
     match crate::p2p::start(args, &node) {
         Ok(connman) => {
+            crate::addr_setup::attach(&connman, addr_opts, node.network.network_active);
             let _ = node.connman.set(connman);
         }
         Err(e) => {
@@ -440,6 +534,7 @@ fn open_chainstate(
         cm.reindex()
             .map_err(|e| format!("Failed to reindex: {e}"))?;
     }
+    crate::indexes::start_pruning(args, &mut cm)?;
     for file in args.get_args("-loadblock") {
         let path = PathBuf::from(&file);
         tracing::info!("Importing blocks file {}...", path.display());
@@ -451,6 +546,74 @@ fn open_chainstate(
         }
     }
     Ok(NodeChain::new(cm))
+}
+
+/// `-stopatheight` (Core's `StopAtHeight` check after each step of
+/// `ActivateBestChain`): requests shutdown when the tip reaches the height.
+struct StopAtHeight {
+    height: i64,
+    shutdown: Arc<Shutdown>,
+}
+
+impl widecoin_chainstate::ValidationListener for StopAtHeight {
+    fn updated_block_tip(
+        &self,
+        tip: &widecoin_chainstate::BlockIndexEntry,
+        _fork: Option<u32>,
+        _ibd: bool,
+    ) {
+        if i64::from(tip.height) >= self.height && !self.shutdown.is_requested() {
+            // Called with the chainstate locked: request from another thread,
+            // as shutdown listeners may take the chainstate.
+            let shutdown = self.shutdown.clone();
+            std::thread::spawn(move || shutdown.request());
+        }
+    }
+}
+
+/// How start-up verification failed: an init error, or Core's question to
+/// rebuild the block database.
+enum VerifyFailure {
+    Init(String),
+    Rebuild(String),
+}
+
+/// Core's `VerifyLoadedChainstate` (skipped with `-reindex` and
+/// `-reindex-chainstate`): the tip is not from the future, and the last
+/// `-checkblocks` blocks pass `-checklevel` (Core's `VerifyDB`).
+fn verify_loaded_chainstate(
+    args: &ArgsManager,
+    cm: &mut ChainstateManager,
+) -> Result<(), VerifyFailure> {
+    use widecoin_chainstate::{VerifyDbResult, DEFAULT_CHECKBLOCKS, DEFAULT_CHECKLEVEL};
+    if args.get_bool_arg("-reindex", false) || args.get_bool_arg("-reindex-chainstate", false) {
+        return Ok(());
+    }
+    if cm
+        .tip()
+        .is_some_and(|t| t.time() > widecoin_common::time::get_time() + 2 * 60 * 60)
+    {
+        return Err(VerifyFailure::Rebuild("The block database contains a block which appears to be from the future. This may be due to your computer's date and time being set incorrectly. Only rebuild the block database if you are sure that your computer's date and time are correct".into()));
+    }
+    let level = args.get_int_arg("-checklevel", DEFAULT_CHECKLEVEL);
+    let blocks = args.get_int_arg("-checkblocks", DEFAULT_CHECKBLOCKS);
+    let full = args.is_arg_set("-checkblocks") || args.is_arg_set("-checklevel");
+    let corrupted = || VerifyFailure::Rebuild("Corrupted block database detected".into());
+    match cm.verify_db(level, blocks, &|| false) {
+        Err(e) => {
+            tracing::info!("{e}");
+            Err(corrupted())
+        }
+        Ok(VerifyDbResult::Success | VerifyDbResult::SkippedMissingBlocks) => Ok(()),
+        Ok(VerifyDbResult::Interrupted) => Err(VerifyFailure::Init(
+            "Block verification was interrupted".into(),
+        )),
+        Ok(VerifyDbResult::CorruptedBlockDb) => Err(corrupted()),
+        Ok(VerifyDbResult::SkippedL3Checks) if full => Err(VerifyFailure::Init(
+            "Insufficient dbcache for block verification".into(),
+        )),
+        Ok(VerifyDbResult::SkippedL3Checks) => Ok(()),
+    }
 }
 
 /// `CreateChainParams`, with `-signetchallenge`/`-signetseednode` and the regtest
@@ -483,12 +646,74 @@ fn make_chain_params(args: &ArgsManager, chain: ChainType) -> Result<ChainParams
 fn mempool_settings(args: &ArgsManager) -> Result<MempoolSettings, String> {
     let blocksonly = args.get_bool_arg("-blocksonly", false);
     let default_mb = if blocksonly { 5 } else { 300 };
+    // Core: the pool must hold forty packages of the descendant size limit.
+    let descendant_limit_bytes =
+        i64::from(widecoin_mempool::DEFAULT_DESCENDANT_SIZE_LIMIT_KVB) * 1000 * 40;
+    let max_bytes = args
+        .get_int_arg("-maxmempool", default_mb)
+        .saturating_mul(1_000_000);
+    if max_bytes < descendant_limit_bytes {
+        return Err(format!(
+            "-maxmempool must be at least {} MB",
+            (descendant_limit_bytes as f64 / 1_000_000.0).ceil()
+        ));
+    }
     Ok(MempoolSettings {
         max_size_bytes: args.get_int_arg("-maxmempool", default_mb) * 1_000_000,
         min_relay_feerate: parse_amount_arg(args, "-minrelaytxfee", 1000)?,
         incremental_relay_feerate: parse_amount_arg(args, "-incrementalrelayfee", 1000)?,
         full_rbf: args.get_bool_arg("-mempoolfullrbf", false),
         loaded: AtomicBool::new(false),
+        expiry_hours: args.get_int_arg("-mempoolexpiry", 336),
+        persist: args.get_bool_arg("-persistmempool", true),
+        require_standard: !args.get_bool_arg("-acceptnonstdtxn", false),
+        max_datacarrier_bytes: args.get_bool_arg("-datacarrier", true).then(|| {
+            args.get_int_arg(
+                "-datacarriersize",
+                i64::from(widecoin_mempool::MAX_OP_RETURN_RELAY),
+            )
+            .clamp(0, i64::from(u32::MAX)) as u32
+        }),
+        permit_bare_multisig: args.get_bool_arg("-permitbaremultisig", true),
+        bytes_per_sigop: args
+            .get_int_arg(
+                "-bytespersigop",
+                i64::from(widecoin_mempool::DEFAULT_BYTES_PER_SIGOP),
+            )
+            .clamp(0, i64::from(u32::MAX)) as u32,
+        dust_relay_feerate: parse_amount_arg(
+            args,
+            "-dustrelayfee",
+            widecoin_mempool::DUST_RELAY_TX_FEE,
+        )?,
+        limits: widecoin_mempool::Limits {
+            ancestor_count: args
+                .get_int_arg(
+                    "-limitancestorcount",
+                    i64::from(widecoin_mempool::DEFAULT_ANCESTOR_LIMIT),
+                )
+                .max(0) as u64,
+            ancestor_size_vbytes: args
+                .get_int_arg(
+                    "-limitancestorsize",
+                    i64::from(widecoin_mempool::DEFAULT_ANCESTOR_SIZE_LIMIT_KVB),
+                )
+                .max(0) as u64
+                * 1000,
+            descendant_count: args
+                .get_int_arg(
+                    "-limitdescendantcount",
+                    i64::from(widecoin_mempool::DEFAULT_DESCENDANT_LIMIT),
+                )
+                .max(0) as u64,
+            descendant_size_vbytes: args
+                .get_int_arg(
+                    "-limitdescendantsize",
+                    i64::from(widecoin_mempool::DEFAULT_DESCENDANT_SIZE_LIMIT_KVB),
+                )
+                .max(0) as u64
+                * 1000,
+        },
     })
 }
 

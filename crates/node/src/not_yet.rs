@@ -8,6 +8,8 @@ use widecoin_common::args::ArgsManager;
 /// Options that take effect in this build; every other registered option that
 /// is set gets a "not yet effective" line.
 const EFFECTIVE: &[&str] = &[
+    // fee estimation
+    "-acceptstalefeeestimates",
     // help and version
     "-?",
     "-h",
@@ -34,6 +36,10 @@ const EFFECTIVE: &[&str] = &[
     "-testactivationheight",
     "-vbparams",
     "-fastprune",
+    "-checkblocks",
+    "-checklevel",
+    "-mocktime",
+    "-stopatheight",
     // logging
     "-debug",
     "-debugexclude",
@@ -67,6 +73,17 @@ const EFFECTIVE: &[&str] = &[
     "-incrementalrelayfee",
     "-maxmempool",
     "-mempoolfullrbf",
+    "-mempoolexpiry",
+    "-persistmempool",
+    "-datacarrier",
+    "-datacarriersize",
+    "-permitbaremultisig",
+    "-bytespersigop",
+    "-dustrelayfee",
+    "-limitancestorcount",
+    "-limitancestorsize",
+    "-limitdescendantcount",
+    "-limitdescendantsize",
     "-peertimeout",
     "-networkactive",
     "-blocksonly",
@@ -85,6 +102,11 @@ const EFFECTIVE: &[&str] = &[
     "-reindex-chainstate",
     "-loadblock",
     "-checkpoints",
+    // indexes and pruning
+    "-txindex",
+    "-blockfilterindex",
+    "-coinstatsindex",
+    "-prune",
     // block assembly
     "-blockmaxweight",
     "-blockmintxfee",
@@ -96,6 +118,23 @@ const EFFECTIVE: &[&str] = &[
     "-connect",
     "-addnode",
     "-maxconnections",
+    // address manager and seeding
+    "-dnsseed",
+    "-forcednsseed",
+    "-fixedseeds",
+    "-seednode",
+    "-onlynet",
+    "-checkaddrman",
+    "-externalip",
+    "-addrmantest",
+    // P2P relay, permissions, bans
+    "-whitelist",
+    "-whitebind",
+    "-whitelistrelay",
+    "-whitelistforcerelay",
+    "-bantime",
+    "-maxorphantx",
+    "-acceptnonstdtxn",
 ];
 
 /// Logs each set option that has no effect yet.

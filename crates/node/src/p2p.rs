@@ -14,8 +14,12 @@ use widecoin_chainstate::{
     BlockIndexEntry, ChainstateError, ChainstateManager, EntryId, ValidationListener,
 };
 use widecoin_common::args::ArgsManager;
+use widecoin_p2p::banman::{BanMan, DEFAULT_MISBEHAVING_BANTIME};
+use widecoin_p2p::permissions::{Whitebind, Whitelist};
+use widecoin_p2p::txrelay::DEFAULT_MAX_ORPHAN_TRANSACTIONS;
 use widecoin_p2p::{
-    parse_host_port, BlockRejected, ChainAccess, Connman, HeaderState, P2pConfig, RejectKind,
+    parse_host_port, BlockRejected, ChainAccess, Connman, GenTxid, HeaderState, MempoolAccess,
+    P2pConfig, RejectKind, TxAccepted, TxInfo, TxRejected, TxResult,
 };
 
 use crate::context::NodeContext;
@@ -36,10 +40,19 @@ fn clock_micros() -> i64 {
 /// The addresses to listen on: each `-bind` (`addr[:port][=onion]`), else
 /// every interface on `-port`.
 fn bind_addrs(args: &ArgsManager, port: u16) -> Result<(Vec<SocketAddr>, bool), String> {
-    if !args.get_bool_arg("-listen", true) {
+    let whitebinds = !args.get_args("-whitebind").is_empty();
+    // Core: -whitebind implies -listen=1.
+    let listen = args.get_bool_arg("-listen", true) || (whitebinds && !args.is_arg_set("-listen"));
+    if !listen {
+        if whitebinds || !args.get_args("-bind").is_empty() {
+            return Err("Cannot set -bind or -whitebind together with -listen=0".into());
+        }
         return Ok((Vec::new(), false));
     }
     let binds = args.get_args("-bind");
+    if binds.is_empty() && whitebinds {
+        return Ok((Vec::new(), false));
+    }
     if binds.is_empty() {
         return Ok((
             vec![
@@ -74,6 +87,31 @@ pub(crate) fn start(args: &ArgsManager, node: &Arc<NodeContext>) -> Result<Arc<C
         .filter(|c| c != "0" && !c.is_empty())
         .collect();
     let weak: Weak<NodeContext> = Arc::downgrade(node);
+    let whitebinds = args
+        .get_args("-whitebind")
+        .iter()
+        .map(|w| Whitebind::parse(w))
+        .collect::<Result<Vec<_>, _>>()?;
+    let whitelist = args
+        .get_args("-whitelist")
+        .iter()
+        .map(|w| Whitelist::parse(w))
+        .collect::<Result<Vec<_>, _>>()?;
+    let blocksonly = args.get_bool_arg("-blocksonly", false);
+    let whitelist_force_relay = args.get_bool_arg("-whitelistforcerelay", false);
+    // Core's parameter interaction: -blocksonly turns -whitelistrelay off,
+    // -whitelistforcerelay turns it on, unless given.
+    let whitelist_relay = if args.is_arg_set("-whitelistrelay") {
+        args.get_bool_arg("-whitelistrelay", true)
+    } else {
+        !blocksonly || whitelist_force_relay
+    };
+    let banlist = args.get_data_dir_net().map(|d| d.join("banlist.json")).ok();
+    let banman = Arc::new(BanMan::new(
+        banlist,
+        args.get_int_arg("-bantime", DEFAULT_MISBEHAVING_BANTIME),
+        Arc::new(widecoin_common::time::get_time),
+    ));
     let config = P2pConfig {
         magic: params.message_start(),
         default_port: params.default_port(),
@@ -96,11 +134,24 @@ pub(crate) fn start(args: &ArgsManager, node: &Arc<NodeContext>) -> Result<Arc<C
         chain: Some(Arc::new(NodeChainAccess {
             node: Arc::downgrade(node),
         })),
+        mempool: Some(Arc::new(NodeMempoolAccess {
+            node: Arc::downgrade(node),
+        })),
+        whitebinds,
+        whitelist,
+        whitelist_relay,
+        whitelist_force_relay,
+        ignore_incoming_txs: blocksonly,
+        max_orphan_txs: args
+            .get_int_arg("-maxorphantx", DEFAULT_MAX_ORPHAN_TRANSACTIONS as i64)
+            .max(0) as usize,
+        banman: Some(banman),
     };
     node.chain.lock().add_listener(Arc::new(TipAnnouncer {
         node: Arc::downgrade(node),
     }));
-    let connman = Connman::start(config).map_err(|e| e.to_string())?;
+    let connman =
+        Connman::start_with(config, node.network.network_active).map_err(|e| e.to_string())?;
     Ok(Arc::new(connman))
 }
 
@@ -118,6 +169,163 @@ impl ValidationListener for TipAnnouncer {
         if let Some(connman) = self.node.upgrade().and_then(|n| n.connman.get().cloned()) {
             connman.block_tip_changed(tip.hash, fork, ibd);
         }
+    }
+
+    fn block_connected(&self, block: &Block, _entry: &BlockIndexEntry) {
+        if let Some(connman) = self.node.upgrade().and_then(|n| n.connman.get().cloned()) {
+            connman.block_connected(block);
+        }
+    }
+
+    fn block_disconnected(&self, _block: &Block, _entry: &BlockIndexEntry) {
+        if let Some(connman) = self.node.upgrade().and_then(|n| n.connman.get().cloned()) {
+            connman.block_disconnected();
+        }
+    }
+}
+
+/// Core's `PeerManager::RelayTransaction` for `sendrawtransaction`: every
+/// peer announces the transaction on its next trickle. Call without the
+/// chainstate's or the pool's lock.
+pub(crate) fn relay_transaction(node: &NodeContext, txid: bitcoin::Txid, wtxid: bitcoin::Wtxid) {
+    if let Some(connman) = node.connman.get() {
+        connman.relay_transaction(txid, wtxid);
+    }
+}
+
+/// The mempool as transaction relay sees it.
+struct NodeMempoolAccess {
+    node: Weak<NodeContext>,
+}
+
+fn tx_result(r: widecoin_mempool::TxValidationResult) -> TxResult {
+    use widecoin_mempool::TxValidationResult as R;
+    match r {
+        R::Consensus => TxResult::Consensus,
+        R::InputsNotStandard => TxResult::InputsNotStandard,
+        R::NotStandard => TxResult::NotStandard,
+        R::MissingInputs => TxResult::MissingInputs,
+        R::PrematureSpend => TxResult::PrematureSpend,
+        R::WitnessMutated => TxResult::WitnessMutated,
+        R::WitnessStripped => TxResult::WitnessStripped,
+        R::Conflict => TxResult::Conflict,
+        R::MempoolPolicy => TxResult::MempoolPolicy,
+        R::NoMempool => TxResult::NoMempool,
+    }
+}
+
+fn tx_info(e: &widecoin_mempool::MempoolEntry) -> TxInfo {
+    TxInfo {
+        tx: e.tx.clone(),
+        fee: e.fee,
+        vsize: e.vsize,
+        sequence: e.sequence,
+    }
+}
+
+impl MempoolAccess for NodeMempoolAccess {
+    fn accept(&self, tx: &bitcoin::Transaction) -> Result<TxAccepted, TxRejected> {
+        let Some(node) = self.node.upgrade() else {
+            return Err(TxRejected {
+                result: TxResult::NoMempool,
+                state: "no-mempool".into(),
+            });
+        };
+        let cm = node.chain.lock();
+        let chain = crate::txpool::ChainAdapter(&cm);
+        let mut pool = node.pool.lock();
+        match pool.accept(tx, &chain, widecoin_common::time::get_time()) {
+            Ok(_) => Ok(TxAccepted {
+                pool_size: pool.len(),
+                usage_bytes: pool.usage(),
+            }),
+            Err(r) => Err(TxRejected {
+                result: tx_result(r.result),
+                state: r.to_string(),
+            }),
+        }
+    }
+
+    fn exists(&self, gtxid: &GenTxid) -> bool {
+        let Some(node) = self.node.upgrade() else {
+            return false;
+        };
+        let pool = node.pool.lock();
+        match gtxid.as_wtxid() {
+            Some(w) => pool.contains_wtxid(&w),
+            None => pool.get(&gtxid.hash).is_some(),
+        }
+    }
+
+    fn info(&self, gtxid: &GenTxid) -> Option<TxInfo> {
+        let node = self.node.upgrade()?;
+        let pool = node.pool.lock();
+        match gtxid.as_wtxid() {
+            Some(w) => {
+                if !pool.contains_wtxid(&w) {
+                    return None;
+                }
+                pool.entries().find(|e| e.wtxid == w).map(tx_info)
+            }
+            None => pool.get(&gtxid.hash).map(tx_info),
+        }
+    }
+
+    fn infos(&self) -> Vec<TxInfo> {
+        let Some(node) = self.node.upgrade() else {
+            return Vec::new();
+        };
+        let pool = node.pool.lock();
+        let mut out: Vec<TxInfo> = pool.entries().map(tx_info).collect();
+        out.sort_by_key(|i| i.sequence);
+        out
+    }
+
+    fn sequence(&self) -> u64 {
+        self.node.upgrade().map_or(0, |n| n.pool.lock().sequence())
+    }
+
+    fn min_fee_per_kvb(&self) -> i64 {
+        self.node.upgrade().map_or(0, |n| {
+            n.pool
+                .lock()
+                .min_fee(widecoin_common::time::get_time())
+                .fee_per_k()
+        })
+    }
+
+    fn min_relay_fee_per_kvb(&self) -> i64 {
+        self.node
+            .upgrade()
+            .map_or(0, |n| n.mempool.min_relay_feerate)
+    }
+
+    fn incremental_relay_fee_per_kvb(&self) -> i64 {
+        self.node
+            .upgrade()
+            .map_or(0, |n| n.mempool.incremental_relay_feerate)
+    }
+
+    fn remove_unbroadcast(&self, txid: &bitcoin::Txid) {
+        if let Some(n) = self.node.upgrade() {
+            n.pool.lock().remove_unbroadcast(txid);
+        }
+    }
+
+    fn reattempt_broadcast(&self) -> Vec<(bitcoin::Txid, bitcoin::Wtxid)> {
+        let Some(n) = self.node.upgrade() else {
+            return Vec::new();
+        };
+        let mut pool = n.pool.lock();
+        let txids: Vec<bitcoin::Txid> = pool.unbroadcast().iter().copied().collect();
+        let mut out = Vec::new();
+        for txid in txids {
+            match pool.get(&txid).map(|e| e.wtxid) {
+                Some(wtxid) => out.push((txid, wtxid)),
+                None => pool.remove_unbroadcast(&txid),
+            }
+        }
+        out
     }
 }
 
@@ -198,6 +406,23 @@ fn locator_from(cm: &ChainstateManager, id: EntryId) -> Vec<BlockHash> {
 }
 
 impl ChainAccess for NodeChainAccess {
+    fn check_proof_of_work(&self, header: &Header) -> bool {
+        let Some(node) = self.node.upgrade() else {
+            return true;
+        };
+        widecoin_chainstate::pow::check_proof_of_work(
+            &header.block_hash(),
+            header.bits.to_consensus(),
+            &node.chain_params.consensus,
+        )
+    }
+
+    fn is_initial_block_download(&self) -> bool {
+        self.node
+            .upgrade()
+            .is_some_and(|n| n.is_initial_block_download())
+    }
+
     fn header_state(&self, hash: &BlockHash) -> Option<HeaderState> {
         self.with(None, |cm| {
             let id = cm.lookup_id(hash)?;
@@ -402,6 +627,60 @@ impl ChainAccess for NodeChainAccess {
                 .map(|e| e.hash)
                 .collect()
         })
+    }
+
+    fn download_window_blocker(
+        &self,
+        target: &BlockHash,
+        in_flight: &HashSet<BlockHash>,
+    ) -> Option<BlockHash> {
+        self.with(None, |cm| {
+            let target_id = cm.lookup_id(target)?;
+            let index = cm.block_index();
+            let target_entry = index.entry(target_id);
+            let tip_work = cm.tip().map_or(zero_work(), |t| t.chain_work);
+            if target_entry.chain_work < tip_work {
+                return None;
+            }
+            let fork = cm.active_chain().find_fork(index, target_id)?;
+            let window_end = index
+                .entry(fork)
+                .height
+                .saturating_add(BLOCK_DOWNLOAD_WINDOW);
+            if target_entry.height <= window_end {
+                return None;
+            }
+            let end = index.ancestor(target_id, window_end)?;
+            let mut path = Vec::new();
+            let mut cur = Some(end);
+            while let Some(id) = cur {
+                if id == fork {
+                    break;
+                }
+                path.push(id);
+                cur = index.entry(id).prev;
+            }
+            let mut waiting_for = None;
+            for &id in path.iter().rev() {
+                let e = index.entry(id);
+                if e.have_data() {
+                    continue;
+                }
+                if in_flight.contains(&e.hash) {
+                    waiting_for.get_or_insert(e.hash);
+                } else {
+                    // Something in the window can still be fetched.
+                    return None;
+                }
+            }
+            waiting_for
+        })
+    }
+
+    fn pow_target_spacing(&self) -> i64 {
+        self.node
+            .upgrade()
+            .map_or(600, |n| n.chain_params.consensus.pow_target_spacing)
     }
 
     fn last_common_height(&self, hash: &BlockHash) -> Option<u32> {

@@ -2,15 +2,20 @@
 
 mod blockchain;
 mod blocks;
+mod fees;
+mod indexes;
 mod mempool;
 mod mempool_rpcs;
 mod mining;
 mod misc;
 mod net;
+mod net_addr;
 mod net_peers;
 mod node;
 mod output_script;
 mod rawtransaction;
+mod psbt;
+mod rawtx_create;
 mod tx_json;
 pub mod util;
 mod utxo;
@@ -31,9 +36,14 @@ pub fn register_node_rpcs(table: &RpcTable, node: &Arc<NodeContext>) {
     mempool::register(table, node);
     net::register(table, node);
     net_peers::register(table, node);
+    net_addr::register(table, node);
     node::register(table, node);
     mining::register(table, node);
+    fees::register(table, node);
     rawtransaction::register(table, node);
+    rawtx_create::register(table, node);
+    psbt::register(table, node);
     utxo::register(table, node);
     misc::register(table, node);
+    indexes::register(table, node);
 }

@@ -1,7 +1,7 @@
 //! The wallet as a separate process (`widecoin-node`): spawning it after the
-//! RPC server is up, the node's [`Chain`] it is handed (Core's `ChainImpl`
-//! and `RpcHandlerImpl`, `src/node/interfaces.cpp`), and stopping and
-//! reaping it at shutdown.
+//! RPC server is up, handing it the node's [`Chain`] (`crate::chain`), the
+//! RPC methods it registers through it (Core's `RpcHandlerImpl`,
+//! `src/node/interfaces.cpp`), and stopping and reaping it at shutdown.
 //!
 //! This crate does not know how the process is spawned or talked to: the
 //! binary supplies a [`SpawnWallet`] (over `widecoin-ipc`); here only the
@@ -22,7 +22,6 @@ use std::sync::{Arc, Mutex, Weak};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use bitcoin::hashes::Hash as _;
 use serde_json::Value;
 use widecoin_common::args::ArgsManager;
 use widecoin_interfaces::{
@@ -84,11 +83,7 @@ impl WalletProcess {
             tracing::info!("Wallet disabled!");
             return Ok(None);
         }
-        let chain: Arc<dyn Chain> = Arc::new(NodeChainInterface {
-            node: Arc::downgrade(node),
-            table: table.map(Arc::downgrade),
-            args: args.clone(),
-        });
+        let chain: Arc<dyn Chain> = crate::chain::chain_interface(node, table, args);
         let spawned =
             spawn(chain).map_err(|e| format!("Failed to start the wallet process: {e}"))?;
         let process: Arc<dyn ChildProcess> = Arc::from(spawned.process);
@@ -169,90 +164,57 @@ impl Drop for WalletProcess {
     }
 }
 
-/// The node's [`Chain`] (Core's `ChainImpl`). It holds the node and the RPC
-/// table weakly: a wallet keeping its capability cannot keep them alive.
-struct NodeChainInterface {
-    node: Weak<NodeContext>,
-    /// `None` without `-server`: registrations then go nowhere.
-    table: Option<Weak<RpcTable>>,
-    args: ArgsManager,
-}
-
-fn shutting_down() -> IpcError {
-    RpcError::misc("The node is shutting down").into()
-}
-
-impl NodeChainInterface {
-    fn node(&self) -> Result<Arc<NodeContext>, IpcError> {
-        self.node.upgrade().ok_or_else(shutting_down)
-    }
-}
-
-impl Chain for NodeChainInterface {
-    fn get_height(&self) -> Result<Option<u32>, IpcError> {
-        let node = self.node()?;
-        let height = node.chain.lock().height();
-        Ok(u32::try_from(height).ok())
-    }
-
-    fn get_block_hash(&self, height: u32) -> Result<Option<[u8; 32]>, IpcError> {
-        let node = self.node()?;
-        let hash = node.chain.lock().block_hash_at(height);
-        Ok(hash.map(|h| h.to_byte_array()))
-    }
-
-    fn get_setting(&self, name: &str) -> Result<Option<String>, IpcError> {
-        Ok(self.args.get_arg(name))
-    }
-
-    fn handle_rpc(
-        &self,
-        command: RpcCommandSpec,
-        handler: Arc<dyn RpcHandlerRemote>,
-    ) -> Result<Box<dyn Handler>, IpcError> {
-        let Some(table) = &self.table else {
-            return Ok(Box::new(RpcRegistration {
-                table: Weak::new(),
-                name: command.doc.name,
-                id: Mutex::new(None),
-            }));
+/// Core's `handleRpc` of the node's `Chain`: registers `command` in
+/// `table`, forwarding each call to `handler` (another process).
+pub(crate) fn register_remote_rpc(
+    table: Option<&Weak<RpcTable>>,
+    command: RpcCommandSpec,
+    handler: Arc<dyn RpcHandlerRemote>,
+) -> Result<Box<dyn Handler>, IpcError> {
+    let Some(table) = table else {
+        return Ok(Box::new(RpcRegistration {
+            table: Weak::new(),
+            name: command.doc.name,
+            id: Mutex::new(None),
+        }));
+    };
+    let table = table
+        .upgrade()
+        .ok_or_else(|| IpcError::from(RpcError::misc("The node is shutting down")))?;
+    let spec = rpc_method(&command.doc).map_err(|e| {
+        IpcError::from(RpcError::misc(format!(
+            "Invalid RPC method documentation of {}: {e}",
+            command.doc.name
+        )))
+    })?;
+    let forward: RpcHandler = Arc::new(move |req: &RpcRequest| {
+        let call = RpcCall {
+            method: req.method.clone(),
+            params_json: Value::Array(req.params_array().to_vec()).to_string(),
+            id_json: req.id.to_string(),
+            uri: req.uri.clone(),
+            auth_user: req.auth_user.clone(),
+            peer_addr: req.peer_addr.clone(),
+            last_handler: req.is_last_handler(),
         };
-        let table = table.upgrade().ok_or_else(shutting_down)?;
-        let spec = rpc_method(&command.doc).map_err(|e| {
-            IpcError::from(RpcError::misc(format!(
-                "Invalid RPC method documentation of {}: {e}",
-                command.doc.name
-            )))
-        })?;
-        let forward: RpcHandler = Arc::new(move |req: &RpcRequest| {
-            let call = RpcCall {
-                method: req.method.clone(),
-                params_json: Value::Array(req.params_array().to_vec()).to_string(),
-                id_json: req.id.to_string(),
-                uri: req.uri.clone(),
-                auth_user: req.auth_user.clone(),
-                peer_addr: req.peer_addr.clone(),
-                last_handler: req.is_last_handler(),
-            };
-            let json = handler.call(&call).map_err(IpcError::into_rpc_error)?;
-            serde_json::from_str(&json).map_err(|e| {
-                RpcError::misc(format!(
-                    "Invalid JSON in the answer of {}: {e}",
-                    call.method
-                ))
-            })
-        });
-        let name = spec.name.clone();
-        let command =
-            RpcCommand::from_handler(&command.category, spec, pass_on_wallet_not_found(forward));
-        let id = table.register(command);
-        tracing::debug!(target: "rpc", "Registered RPC method {name} of another process");
-        Ok(Box::new(RpcRegistration {
-            table: Arc::downgrade(&table),
-            name,
-            id: Mutex::new(Some(id)),
-        }))
-    }
+        let json = handler.call(&call).map_err(IpcError::into_rpc_error)?;
+        serde_json::from_str(&json).map_err(|e| {
+            RpcError::misc(format!(
+                "Invalid JSON in the answer of {}: {e}",
+                call.method
+            ))
+        })
+    });
+    let name = spec.name.clone();
+    let command =
+        RpcCommand::from_handler(&command.category, spec, pass_on_wallet_not_found(forward));
+    let id = table.register(command);
+    tracing::debug!(target: "rpc", "Registered RPC method {name} of another process");
+    Ok(Box::new(RpcRegistration {
+        table: Arc::downgrade(&table),
+        name,
+        id: Mutex::new(Some(id)),
+    }))
 }
 
 /// A method registered by another process (Core's `RpcHandlerImpl`):
@@ -505,20 +467,15 @@ mod tests {
     fn registered_methods_forward_and_unregister() {
         let table = Arc::new(RpcTable::new());
         table.set_warmup_finished();
-        let chain = NodeChainInterface {
-            node: Weak::new(),
-            table: Some(Arc::downgrade(&table)),
-            args: ArgsManager::new(),
-        };
-        let handler = chain
-            .handle_rpc(
-                RpcCommandSpec {
-                    category: "wallet".into(),
-                    doc: method_doc(&sample()),
-                },
-                Arc::new(Remote),
-            )
-            .unwrap();
+        let handler = register_remote_rpc(
+            Some(&Arc::downgrade(&table)),
+            RpcCommandSpec {
+                category: "wallet".into(),
+                doc: method_doc(&sample()),
+            },
+            Arc::new(Remote),
+        )
+        .unwrap();
         assert!(table.list_commands().contains(&"sample".to_string()));
         assert!(table.help("").contains("== Wallet ==\nsample"));
         assert_eq!(table.help("sample"), sample().help_text());
@@ -540,8 +497,6 @@ mod tests {
             .execute(&RpcRequest::new("sample", json!([0])))
             .unwrap_err();
         assert_eq!(e, RpcError::new(-4, "wallet error ☃"));
-        // A node without a chain answers "shutting down" to lookups.
-        assert_eq!(chain.get_height().unwrap_err(), shutting_down());
         drop(handler);
         assert!(!table.list_commands().contains(&"sample".to_string()));
         let e = table

@@ -20,6 +20,8 @@ pub const MAX_ADDNODE_CONNECTIONS: usize = 8;
 /// Outbound slots Core keeps out of `-maxconnections` for itself: 8 full
 /// relay, 2 block-relay-only and a feeler.
 const MAX_OUTBOUND_SLOTS: usize = 8 + 2 + 1;
+/// `NODE_P2P_V2` (BIP324).
+pub const NODE_P2P_V2: u64 = 1 << 11;
 
 /// What the network needs from the node.
 #[derive(Clone)]
@@ -54,6 +56,22 @@ pub struct P2pConfig {
     pub clock_micros: Arc<dyn Fn() -> i64 + Send + Sync>,
     /// The chainstate, for block sync; without it block messages are ignored.
     pub chain: Option<Arc<dyn crate::sync::ChainAccess>>,
+    /// The mempool, for transaction relay; without it transactions are ignored.
+    pub mempool: Option<Arc<dyn crate::txrelay::MempoolAccess>>,
+    /// `-whitebind` listeners and the permissions of peers arriving on them.
+    pub whitebinds: Vec<crate::permissions::Whitebind>,
+    /// `-whitelist` ranges.
+    pub whitelist: Vec<crate::permissions::Whitelist>,
+    /// `-whitelistrelay`.
+    pub whitelist_relay: bool,
+    /// `-whitelistforcerelay`.
+    pub whitelist_force_relay: bool,
+    /// `-blocksonly`: transactions from peers without `relay` are refused.
+    pub ignore_incoming_txs: bool,
+    /// `-maxorphantx`.
+    pub max_orphan_txs: usize,
+    /// Bans and discouragement.
+    pub banman: Option<Arc<crate::banman::BanMan>>,
 }
 
 /// Failures to start.
@@ -96,14 +114,27 @@ pub struct PeerInfo {
     /// Microseconds of the outstanding ping, 0 when none.
     pub ping_wait_us: i64,
     pub stats: PeerStats,
+    /// `NetPermissionFlags`.
+    pub permissions: u32,
+    /// The peer's `feefilter`, sat/kvB.
+    pub min_fee_filter: i64,
+    /// Whether we relay transactions to the peer (`m_relay_txs`).
+    pub relay_txs: bool,
+    /// `addr_relay_enabled`, `addr_processed`, `addr_rate_limited`.
+    pub addr_relay: (bool, u64, u64),
+    /// v1, v2 or still detecting, and the v2 session id.
+    pub transport: crate::v2transport::TransportInfo,
 }
 
 pub(crate) struct Inner {
     pub config: P2pConfig,
     pub interrupt: AtomicBool,
+    /// `fNetworkActive` (`-networkactive`, `setnetworkactive`).
+    pub network_active: AtomicBool,
     next_id: AtomicI64,
     peers: Mutex<BTreeMap<i64, Arc<PeerShared>>>,
-    added: Mutex<Vec<String>>,
+    /// Added nodes and whether to try them with v2 (`AddedNodeParams`).
+    added: Mutex<Vec<(String, bool)>>,
     threads: Mutex<Vec<JoinHandle<()>>>,
     pub total_recv: AtomicU64,
     pub total_sent: AtomicU64,
@@ -113,6 +144,14 @@ pub(crate) struct Inner {
     pub sync_started: AtomicUsize,
     /// Peers between accepting headers and requesting their blocks.
     pub direct_fetches: AtomicUsize,
+    /// Orphans, transaction requests, recent rejects.
+    pub txrelay: crate::txrelay::TxRelayShared,
+    /// Block download stalling and timeouts.
+    pub stalling: crate::stalling::StallingShared,
+    /// How far `mockscheduler` moved scheduled tasks forward, milliseconds.
+    pub scheduler_offset_ms: AtomicI64,
+    /// Address management and relay, once attached (`Connman::start_addr_relay`).
+    pub addr: std::sync::OnceLock<Arc<crate::addr_relay::AddrRelay>>,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -132,8 +171,105 @@ impl Inner {
             .any(|p| !p.inbound && p.local_nonce == nonce && !lock(&p.stats).successfully_connected)
     }
 
-    pub fn remove_peer(&self, id: i64) {
-        lock(&self.peers).remove(&id);
+    /// Forgets a closed connection; an outbound v2 attempt the peer closed
+    /// without answering is retried with v1 (Core's `DisconnectNodes`).
+    pub fn remove_peer(self: &Arc<Self>, id: i64) {
+        let Some(peer) = lock(&self.peers).remove(&id) else {
+            return;
+        };
+        if peer.inbound
+            || self.interrupt.load(Ordering::SeqCst)
+            || !lock(&peer.transport).should_reconnect_v1()
+        {
+            return;
+        }
+        tracing::debug!(target: "net", "retrying with v1 transport protocol for peer={id}");
+        let net = self.clone();
+        let conn_type = peer.conn_type.get().copied();
+        self.spawn(format!("b-net-retry{id}"), move || match conn_type {
+            None => net.open_connection(&peer.addr_name, false),
+            Some(t) => crate::outbound::connect_to(&net, &peer.addr.to_string(), t, None, false),
+        });
+    }
+
+    /// Whether we advertise `NODE_P2P_V2`.
+    pub(crate) fn v2_enabled(&self) -> bool {
+        self.config.local_services & NODE_P2P_V2 != 0
+    }
+
+    /// Every peer, for address relay and the outbound connection logic.
+    pub(crate) fn peers_snapshot(&self) -> Vec<Arc<PeerShared>> {
+        lock(&self.peers).values().cloned().collect()
+    }
+
+    /// The `-addnode`/`addnode` list.
+    pub(crate) fn added_nodes(&self) -> Vec<String> {
+        lock(&self.added).iter().map(|(d, _)| d.clone()).collect()
+    }
+
+    /// Starts a named thread that `Connman::stop` waits for.
+    pub(crate) fn spawn_thread(self: &Arc<Self>, name: &str, f: impl FnOnce() + Send + 'static) {
+        self.spawn(name.to_string(), f);
+    }
+
+    /// Registers an automatic outbound connection of `conn_type` (addrman
+    /// and `addconnection` peers) and starts its thread.
+    pub(crate) fn add_outbound_peer(
+        self: &Arc<Self>,
+        stream: TcpStream,
+        addr: SocketAddr,
+        conn_type: crate::addr_relay::ConnType,
+        v2: bool,
+    ) -> i64 {
+        let id = self.next_id.fetch_add(1, Ordering::SeqCst);
+        let addr_bind = stream
+            .local_addr()
+            .map(canonical)
+            .unwrap_or_else(|_| SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0));
+        let peer = Arc::new(PeerShared::new(
+            id,
+            canonical(addr),
+            canonical(addr).to_string(),
+            addr_bind,
+            false,
+            self.now_micros() / 1_000_000,
+        ));
+        let _ = peer.conn_type.set(conn_type);
+        if v2 {
+            *lock(&peer.transport) = crate::sender::Transport::v2(id, false, self.config.magic);
+        }
+        lock(&self.peers).insert(id, peer.clone());
+        tracing::debug!(target: "net", "Added connection peer={id}");
+        let net = self.clone();
+        self.spawn(format!("b-net-peer{id}"), move || {
+            crate::peer::run(net, peer, stream)
+        });
+        id
+    }
+
+    /// Core's `RelayTransaction`.
+    pub fn relay_transaction(&self, txid: bitcoin::Txid, wtxid: bitcoin::Wtxid) {
+        let peers: Vec<Arc<PeerShared>> = lock(&self.peers).values().cloned().collect();
+        crate::txrelay::relay_transaction(&peers, txid, wtxid);
+    }
+
+    /// Core's `DisconnectNode(const CNetAddr&)`: every peer from `ip`.
+    pub fn disconnect_address(&self, ip: IpAddr) -> bool {
+        self.disconnect_matching(|a| {
+            canonical(SocketAddr::new(a, 0)).ip() == canonical(SocketAddr::new(ip, 0)).ip()
+        })
+    }
+
+    /// Disconnects every peer whose address matches; whether any did.
+    pub fn disconnect_matching(&self, matches: impl Fn(IpAddr) -> bool) -> bool {
+        let mut any = false;
+        for p in lock(&self.peers).values() {
+            if matches(p.addr.ip()) {
+                p.disconnect.store(true, Ordering::SeqCst);
+                any = true;
+            }
+        }
+        any
     }
 
     fn spawn(self: &Arc<Self>, name: String, f: impl FnOnce() + Send + 'static) {
@@ -154,6 +290,8 @@ impl Inner {
         addr: SocketAddr,
         addr_name: String,
         inbound: bool,
+        permissions: u32,
+        v2: bool,
     ) {
         let id = self.next_id.fetch_add(1, Ordering::SeqCst);
         let addr_bind = stream
@@ -168,32 +306,60 @@ impl Inner {
             inbound,
             self.now_micros() / 1_000_000,
         ));
-        lock(&self.peers).insert(id, peer.clone());
-        if !inbound {
-            tracing::debug!(target: "net", "Added connection peer={id}");
+        peer.permissions.store(permissions, Ordering::SeqCst);
+        if v2 {
+            *lock(&peer.transport) = crate::sender::Transport::v2(id, inbound, self.config.magic);
         }
+        lock(&self.peers).insert(id, peer.clone());
+        tracing::debug!(target: "net", "Added connection peer={id}");
         let net = self.clone();
         self.spawn(format!("b-net-peer{id}"), move || {
             crate::peer::run(net, peer, stream)
         });
     }
 
-    fn accept_inbound(self: &Arc<Self>, stream: TcpStream, addr: SocketAddr) {
+    fn accept_inbound(self: &Arc<Self>, stream: TcpStream, addr: SocketAddr, bind_flags: u32) {
+        use crate::permissions::{flags, has_flag};
         let addr = canonical(addr);
+        let permissions = crate::permissions::inbound_permissions(
+            bind_flags,
+            &self.config.whitelist,
+            addr.ip(),
+            self.config.whitelist_relay,
+            self.config.whitelist_force_relay,
+        );
         let inbound = lock(&self.peers).values().filter(|p| p.inbound).count();
         let max_inbound = self
             .config
             .max_connections
             .saturating_sub(MAX_OUTBOUND_SLOTS);
+        let noban = has_flag(permissions, flags::NO_BAN);
+        if let Some(banman) = &self.config.banman {
+            if !noban && banman.is_banned(addr.ip()) {
+                tracing::debug!(target: "net", "connection from {addr} dropped (banned)");
+                return;
+            }
+            if !noban && inbound + 1 >= max_inbound && banman.is_discouraged(addr.ip()) {
+                tracing::debug!(target: "net", "connection from {addr} dropped (discouraged)");
+                return;
+            }
+        }
         if inbound >= max_inbound {
             tracing::debug!(target: "net", "failed to find an eviction candidate - connection dropped (full)");
+            return;
+        }
+        if !self.network_active.load(Ordering::SeqCst) {
+            tracing::debug!(target: "net", "connection from {addr} dropped: not accepting new connections");
             return;
         }
         if stream.set_nonblocking(false).is_err() {
             return;
         }
         tracing::debug!(target: "net", "connection from {addr} accepted");
-        self.add_peer(stream, addr, addr.to_string(), true);
+        // A v2 responder falls back to v1 by itself, so inbound connections
+        // use it whenever we advertise NODE_P2P_V2.
+        let v2 = self.v2_enabled();
+        self.add_peer(stream, addr, addr.to_string(), true, permissions, v2);
     }
 
     /// Whether a peer was reached through `dest` or has its address.
@@ -204,8 +370,11 @@ impl Inner {
     }
 
     /// Core's `OpenNetworkConnection` for a manual connection to `dest`.
-    fn open_connection(self: &Arc<Self>, dest: &str) {
-        if self.interrupt.load(Ordering::SeqCst) || self.is_connected_to(dest, None) {
+    fn open_connection(self: &Arc<Self>, dest: &str, v2: bool) {
+        if self.interrupt.load(Ordering::SeqCst)
+            || !self.network_active.load(Ordering::SeqCst)
+            || self.is_connected_to(dest, None)
+        {
             return;
         }
         let (host, port) = parse_host_port(dest, self.config.default_port);
@@ -221,10 +390,12 @@ impl Inner {
             tracing::debug!(target: "net", "Failed to open new connection, already connected");
             return;
         }
-        tracing::debug!(target: "net", "trying v1 connection {dest} lastseen=0.0hrs");
+        let v2 = v2 && self.v2_enabled();
+        let kind = if v2 { "v2" } else { "v1" };
+        tracing::debug!(target: "net", "trying {kind} connection {dest} lastseen=0.0hrs");
         let timeout = Duration::from_millis(crate::DEFAULT_CONNECT_TIMEOUT_MS);
         match TcpStream::connect_timeout(&addr, timeout) {
-            Ok(stream) => self.add_peer(stream, addr, dest.to_string(), false),
+            Ok(stream) => self.add_peer(stream, addr, dest.to_string(), false, 0, v2),
             Err(e) if e.kind() == io::ErrorKind::TimedOut => {
                 tracing::debug!(target: "net", "connection to {addr} timeout");
             }
@@ -244,13 +415,26 @@ impl Connman {
     /// Binds the listening sockets and starts the threads (Core's
     /// `CConnman::Start`).
     pub fn start(config: P2pConfig) -> Result<Connman, ConnmanError> {
+        Self::start_with(config, true)
+    }
+
+    /// [`Connman::start`] with the initial network activity
+    /// (`-networkactive`), logged as Core's constructor does.
+    pub fn start_with(config: P2pConfig, network_active: bool) -> Result<Connman, ConnmanError> {
+        tracing::info!("SetNetworkActive: {network_active}");
         let mut listeners = Vec::new();
         let mut first_error = None;
-        for (i, addr) in config.binds.iter().enumerate() {
+        let binds: Vec<(SocketAddr, u32)> = config
+            .binds
+            .iter()
+            .map(|a| (*a, 0))
+            .chain(config.whitebinds.iter().map(|w| (w.addr, w.flags)))
+            .collect();
+        for (i, (addr, bind_flags)) in binds.iter().enumerate() {
             match TcpListener::bind(addr) {
                 Ok(l) => {
                     tracing::info!("Bound to {addr}");
-                    listeners.push(l);
+                    listeners.push((l, *bind_flags));
                 }
                 Err(e) => {
                     let err = if e.kind() == io::ErrorKind::AddrInUse {
@@ -272,17 +456,24 @@ impl Connman {
                 return Err(e);
             }
         }
-        if !config.binds.is_empty() && listeners.is_empty() {
+        if !binds.is_empty() && listeners.is_empty() {
             return Err(first_error.unwrap_or(ConnmanError::NoListen));
         }
         let local_addrs = listeners
             .iter()
-            .filter_map(|l| l.local_addr().ok())
+            .filter_map(|(l, _)| l.local_addr().ok())
             .collect();
         let inner = Arc::new(Inner {
-            added: Mutex::new(config.add_nodes.clone()),
+            added: Mutex::new(
+                config
+                    .add_nodes
+                    .iter()
+                    .map(|d| (d.clone(), false))
+                    .collect(),
+            ),
             config,
             interrupt: AtomicBool::new(false),
+            network_active: AtomicBool::new(network_active),
             next_id: AtomicI64::new(0),
             peers: Mutex::new(BTreeMap::new()),
             threads: Mutex::new(Vec::new()),
@@ -291,18 +482,52 @@ impl Connman {
             blocks_in_flight: Mutex::new(HashMap::new()),
             sync_started: AtomicUsize::new(0),
             direct_fetches: AtomicUsize::new(0),
+            txrelay: crate::txrelay::TxRelayShared::default(),
+            stalling: crate::stalling::StallingShared::default(),
+            scheduler_offset_ms: AtomicI64::new(0),
+            addr: std::sync::OnceLock::new(),
         });
-        for listener in listeners {
+        for (listener, bind_flags) in listeners {
             if let Err(e) = listener.set_nonblocking(true) {
                 tracing::error!(target: "net", "Setting listening socket to non-blocking failed: {e}");
                 continue;
             }
             let net = inner.clone();
-            inner.spawn("b-net".into(), move || accept_loop(net, listener));
+            inner.spawn("b-net".into(), move || {
+                accept_loop(net, listener, bind_flags)
+            });
         }
         let net = inner.clone();
         inner.spawn("b-opencon".into(), move || open_connections_loop(net));
+        if inner.config.mempool.is_some() {
+            let net = inner.clone();
+            inner.spawn("b-rebroadcast".into(), move || rebroadcast_loop(net));
+        }
         Ok(Connman { inner, local_addrs })
+    }
+
+    /// The shared state, for the address manager's threads.
+    pub(crate) fn inner(&self) -> &Arc<Inner> {
+        &self.inner
+    }
+
+    /// `SetNetworkActive` (the `setnetworkactive` RPC): when off, every
+    /// peer is dropped and no connection is made or accepted.
+    pub fn set_network_active(&self, active: bool) {
+        tracing::info!("SetNetworkActive: {active}");
+        self.inner.network_active.store(active, Ordering::SeqCst);
+        if !active {
+            for p in lock(&self.inner.peers).values() {
+                if !p.disconnect.swap(true, Ordering::SeqCst) {
+                    tracing::debug!(target: "net", "Network not active, dropping peer={}", p.id);
+                }
+            }
+        }
+    }
+
+    /// `GetNetworkActive`.
+    pub fn network_active(&self) -> bool {
+        self.inner.network_active.load(Ordering::SeqCst)
     }
 
     /// The addresses actually listened on (port 0 binds get a real port).
@@ -312,16 +537,27 @@ impl Connman {
 
     /// `addnode ... onetry`: one manual connection attempt, synchronously.
     pub fn open_connection(&self, dest: &str) {
-        self.inner.open_connection(dest);
+        self.inner.open_connection(dest, false);
+    }
+
+    /// `addnode ... onetry` with its `v2transport` argument (ignored
+    /// unless we advertise `NODE_P2P_V2`).
+    pub fn open_connection_with(&self, dest: &str, v2: bool) {
+        self.inner.open_connection(dest, v2);
     }
 
     /// `addnode ... add`: false when already added (Core's `AddNode`).
     pub fn add_node(&self, dest: &str) -> bool {
+        self.add_node_with(dest, false)
+    }
+
+    /// `addnode ... add` with its `v2transport` argument.
+    pub fn add_node_with(&self, dest: &str, v2: bool) -> bool {
         let mut added = lock(&self.inner.added);
-        if added.iter().any(|a| a == dest) {
+        if added.iter().any(|(a, _)| a == dest) {
             return false;
         }
-        added.push(dest.to_string());
+        added.push((dest.to_string(), v2));
         true
     }
 
@@ -329,7 +565,7 @@ impl Connman {
     pub fn remove_added_node(&self, dest: &str) -> bool {
         let mut added = lock(&self.inner.added);
         let before = added.len();
-        added.retain(|a| a != dest);
+        added.retain(|(a, _)| a != dest);
         added.len() != before
     }
 
@@ -366,6 +602,7 @@ impl Connman {
     /// outside initial block download, every peer announces it on its next
     /// pass. Called with the chainstate locked: it only queues.
     pub fn block_tip_changed(&self, hash: BlockHash, fork_height: Option<u32>, ibd: bool) {
+        crate::addr_relay::set_service_flags_ibd_cache(!ibd);
         if ibd {
             return;
         }
@@ -373,6 +610,66 @@ impl Connman {
         for p in lock(&self.inner.peers).values() {
             lock(&p.announce).push(event);
         }
+    }
+
+    /// Core's `RelayTransaction`: announce to every peer on its next trickle.
+    pub fn relay_transaction(&self, txid: bitcoin::Txid, wtxid: bitcoin::Wtxid) {
+        self.inner.relay_transaction(txid, wtxid);
+    }
+
+    /// A block joined the active chain: orphans it confirms or conflicts
+    /// with are dropped (called with the chainstate locked).
+    pub fn block_connected(&self, block: &bitcoin::Block) {
+        self.inner.txrelay.block_connected(block);
+        self.inner.stalling.block_connected();
+    }
+
+    /// A block left the active chain.
+    pub fn block_disconnected(&self) {
+        self.inner.txrelay.block_disconnected();
+    }
+
+    /// Number of orphan transactions held.
+    pub fn orphan_count(&self) -> usize {
+        self.inner.txrelay.orphan_count()
+    }
+
+    /// `mockscheduler`: scheduled tasks (the rebroadcast of unbroadcast
+    /// transactions) run as if `seconds` more had passed.
+    pub fn mock_forward_scheduler(&self, seconds: i64) {
+        self.inner
+            .scheduler_offset_ms
+            .fetch_add(seconds * 1000, Ordering::SeqCst);
+    }
+
+    /// `sendmsgtopeer`: queues a message of any type to peer `id`; false
+    /// when there is no such peer.
+    pub fn send_raw(&self, id: i64, command: &str, payload: &[u8]) -> bool {
+        let Some(peer) = lock(&self.inner.peers).get(&id).cloned() else {
+            return false;
+        };
+        let bytes = crate::framing::encode_raw(self.inner.config.magic, command, payload);
+        let Some(len) = crate::sender::queue_message(&self.inner, &peer, bytes) else {
+            return false;
+        };
+        let len = len as u64;
+        self.inner.total_sent.fetch_add(len, Ordering::SeqCst);
+        let mut s = lock(&peer.stats);
+        s.bytes_sent += len;
+        *s.sent_per_msg
+            .entry(crate::framing::stats_key(command))
+            .or_default() += len;
+        true
+    }
+
+    /// The ban manager, when there is one.
+    pub fn banman(&self) -> Option<&Arc<crate::banman::BanMan>> {
+        self.inner.config.banman.as_ref()
+    }
+
+    /// `setban add`: disconnects every peer in `subnet`.
+    pub fn disconnect_subnet(&self, subnet: &crate::banman::Subnet) -> bool {
+        self.inner.disconnect_matching(|ip| subnet.contains(ip))
     }
 
     /// `ping`: every peer sends a ping on its next pass (Core's `SendPings`).
@@ -406,13 +703,22 @@ impl Connman {
             .values()
             .map(|p| {
                 let stats = lock(&p.stats).clone();
+                let (min_fee_filter, relay_txs) = {
+                    let t = lock(&p.tx);
+                    (t.fee_filter_received, t.enabled && t.relay_txs)
+                };
                 PeerInfo {
+                    addr_relay: crate::addr_relay::addr_stats(p),
+                    transport: lock(&p.transport).info(),
+                    permissions: p.permissions.load(Ordering::SeqCst),
+                    min_fee_filter,
+                    relay_txs,
                     id: p.id,
                     addr_name: p.addr_name.clone(),
                     addr: p.addr,
                     addr_bind: p.addr_bind,
                     inbound: p.inbound,
-                    connection_type: if p.inbound { "inbound" } else { "manual" },
+                    connection_type: p.conn_type().as_str(),
                     conn_time: p.conn_time,
                     ping_wait_us: if stats.ping_nonce_sent != 0 {
                         (now - stats.ping_start_us).max(0)
@@ -433,6 +739,10 @@ impl Connman {
     /// Core's `StopNodes`: interrupts, then waits for every thread.
     pub fn stop(&self) {
         self.interrupt();
+        // Core's BanMan destructor: expired bans are swept before saving.
+        if let Some(banman) = &self.inner.config.banman {
+            banman.dump();
+        }
         loop {
             let threads: Vec<_> = lock(&self.inner.threads).drain(..).collect();
             if threads.is_empty() {
@@ -459,10 +769,10 @@ fn sleep_unless_interrupted(net: &Inner, total: Duration) -> bool {
     !net.interrupt.load(Ordering::SeqCst)
 }
 
-fn accept_loop(net: Arc<Inner>, listener: TcpListener) {
+fn accept_loop(net: Arc<Inner>, listener: TcpListener, bind_flags: u32) {
     while !net.interrupt.load(Ordering::SeqCst) {
         match listener.accept() {
-            Ok((stream, addr)) => net.accept_inbound(stream, addr),
+            Ok((stream, addr)) => net.accept_inbound(stream, addr, bind_flags),
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                 std::thread::sleep(Duration::from_millis(20));
             }
@@ -478,10 +788,16 @@ fn accept_loop(net: Arc<Inner>, listener: TcpListener) {
 /// nodes (`ThreadOpenAddedConnections`), retried every 2 seconds.
 fn open_connections_loop(net: Arc<Inner>) {
     loop {
-        let mut targets = net.config.connect.clone();
+        // -connect peers use v1 (Core v26); added nodes their own choice.
+        let mut targets: Vec<(String, bool)> = net
+            .config
+            .connect
+            .iter()
+            .map(|d| (d.clone(), false))
+            .collect();
         targets.extend(lock(&net.added).iter().cloned());
-        for dest in targets {
-            net.open_connection(&dest);
+        for (dest, v2) in targets {
+            net.open_connection(&dest, v2);
         }
         if !sleep_unless_interrupted(&net, Duration::from_secs(2)) {
             return;
@@ -489,5 +805,77 @@ fn open_connections_loop(net: Arc<Inner>) {
     }
 }
 
+/// Core's `ReattemptInitialBroadcast`: every 10 to 15 minutes, announce
+/// again the transactions no peer has asked for yet.
+fn rebroadcast_loop(net: Arc<Inner>) {
+    loop {
+        let delay_ms = 10 * 60 * 1000 + (rand::random::<u64>() % (5 * 60 * 1000)) as i64;
+        let start = std::time::Instant::now();
+        let offset_at_start = net.scheduler_offset_ms.load(Ordering::SeqCst);
+        loop {
+            if net.interrupt.load(Ordering::SeqCst) {
+                return;
+            }
+            let mocked = net.scheduler_offset_ms.load(Ordering::SeqCst) - offset_at_start;
+            if start.elapsed().as_millis() as i64 + mocked >= delay_ms {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        if let Some(mempool) = &net.config.mempool {
+            for (txid, wtxid) in mempool.reattempt_broadcast() {
+                net.relay_transaction(txid, wtxid);
+            }
+        }
+    }
+}
+
 /// The all-zero address of `version` messages (Core's empty `CService`).
 pub(crate) const UNSPECIFIED_V6: Ipv6Addr = Ipv6Addr::UNSPECIFIED;
+
+/// `NODE_NETWORK_LIMITED_MIN_BLOCKS`: how deep below the tip a pruned node
+/// still serves blocks.
+pub const NODE_NETWORK_LIMITED_MIN_BLOCKS: u32 = 288;
+
+impl crate::peer::Conn {
+    /// Core's limit in `ProcessGetBlockData` for a node that signals
+    /// `NODE_NETWORK_LIMITED` without `NODE_NETWORK` (pruned): a `getdata`
+    /// for a block more than 288 + 2 below the tip disconnects the peer
+    /// (unless it has `noban`). True when the message was handled so.
+    pub(crate) fn refuse_deep_block_request(&mut self, payload: &[u8]) -> bool {
+        use bitcoin::p2p::message_blockdata::Inventory;
+        let services = self.net.config.local_services;
+        if services & (1 << 10) == 0 || services & 1 != 0 {
+            return false;
+        }
+        let noban = crate::permissions::has_flag(
+            self.peer.permissions.load(Ordering::SeqCst),
+            crate::permissions::flags::NO_BAN,
+        );
+        let Some(chain) = self.net.config.chain.clone() else {
+            return false;
+        };
+        if noban {
+            return false;
+        }
+        let Ok(invs) = bitcoin::consensus::deserialize::<Vec<Inventory>>(payload) else {
+            return false;
+        };
+        let Some(tip) = chain.header_state(&chain.tip().0) else {
+            return false;
+        };
+        let too_deep = invs.iter().any(|inv| match inv {
+            Inventory::Block(h) | Inventory::WitnessBlock(h) | Inventory::CompactBlock(h) => {
+                chain.header_state(h).is_some_and(|s| {
+                    tip.height.saturating_sub(s.height) > NODE_NETWORK_LIMITED_MIN_BLOCKS + 2
+                })
+            }
+            _ => false,
+        });
+        if too_deep {
+            tracing::debug!(target: "net", "Ignore block request below NODE_NETWORK_LIMITED threshold, disconnect peer={}", self.peer.id);
+            self.disconnect();
+        }
+        too_deep
+    }
+}

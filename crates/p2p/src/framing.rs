@@ -20,13 +20,21 @@ pub enum FrameError {
     /// Core's "Header error: Size too large".
     #[error("Header error: Size too large ({command}, {size} bytes)")]
     TooLarge { command: String, size: u32 },
+    /// A BIP324 connection failed (Core's "V2 transport error: ...").
+    #[error("V2 transport error: {0}")]
+    V2(crate::v2transport::V2TransportError),
 }
 
 /// One complete message out of the stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Frame {
-    /// A message whose checksum and type are valid.
-    Message { command: String, payload: Vec<u8> },
+    /// A message whose checksum and type are valid; `size` is what it took
+    /// on the wire (Core's `m_raw_message_size`).
+    Message {
+        command: String,
+        payload: Vec<u8>,
+        size: usize,
+    },
     /// Core drops it and keeps the connection (`reject_message`); the text is
     /// Core's log line without the peer.
     Rejected { reason: String, size: usize },
@@ -106,7 +114,11 @@ pub fn decode_frame(buf: &mut Vec<u8>, magic: [u8; 4]) -> Result<Option<Frame>, 
         }));
     }
     match command {
-        Some(command) => Ok(Some(Frame::Message { command, payload })),
+        Some(command) => Ok(Some(Frame::Message {
+            command,
+            payload,
+            size: total,
+        })),
         None => Ok(Some(Frame::Rejected {
             reason: format!(
                 "Header error: Invalid message type ({}, {size} bytes)",
@@ -204,7 +216,8 @@ mod tests {
             frame,
             Frame::Message {
                 command: "ping".into(),
-                payload: 7u64.to_le_bytes().to_vec()
+                payload: 7u64.to_le_bytes().to_vec(),
+                size: 32,
             }
         );
         assert!(buf.is_empty());

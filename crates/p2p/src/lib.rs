@@ -6,15 +6,31 @@
 //! framing (magic, size limit, checksum) is ours, because Core drops a message
 //! with a bad checksum without disconnecting and limits messages to
 //! [`MAX_PROTOCOL_MESSAGE_LENGTH`], which rust-bitcoin's decoder does not.
-//! Headers-first block sync and block announcements go through
-//! [`ChainAccess`]; address and transaction relay are still to come: such
-//! messages are logged and ignored.
+//! Headers-first block sync, block announcements and the download stalling
+//! logic go through [`ChainAccess`]; transaction relay (wtxid `inv`s,
+//! trickling, orphans, `feefilter`) through [`MempoolAccess`]. Peer
+//! permissions (`-whitelist`, `-whitebind`), misbehaviour, discouragement
+//! and bans (`banlist.json`) are in [`permissions`] and [`banman`].
 
 mod addr;
+pub mod addr_relay;
+mod anchors;
+pub mod addrman;
+mod keccak;
+pub mod netaddr;
+mod outbound;
 mod connman;
 pub mod framing;
+pub mod v2transport;
+pub mod compact;
 mod peer;
 mod sync;
+pub mod banman;
+pub mod permissions;
+mod punish;
+mod sender;
+mod stalling;
+pub mod txrelay;
 
 pub use addr::{network_name, parse_host_port};
 pub use connman::{
@@ -23,6 +39,7 @@ pub use connman::{
 };
 pub use framing::MAX_PROTOCOL_MESSAGE_LENGTH;
 pub use sync::{BlockRejected, ChainAccess, HeaderState, RejectKind, MAX_HEADERS_RESULTS};
+pub use txrelay::{GenTxid, MempoolAccess, TxAccepted, TxInfo, TxRejected, TxResult};
 
 /// `PROTOCOL_VERSION`.
 pub const PROTOCOL_VERSION: i32 = 70016;

@@ -3,7 +3,7 @@
 //! inactivity checks of `CConnman::InactivityCheck`.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -17,9 +17,7 @@ use bitcoin::p2p::ServiceFlags;
 
 use crate::addr::is_routable;
 use crate::connman::{Inner, UNSPECIFIED_V6};
-use crate::framing::{
-    decode_frame, encode_message, sanitize_string, stats_key, Frame, HEADER_SIZE,
-};
+use crate::framing::{encode_message, sanitize_string, stats_key, Frame, HEADER_SIZE};
 use crate::{
     BIP0031_VERSION, CMPCTBLOCKS_VERSION, MAX_SUBVERSION_LENGTH, MIN_PEER_PROTO_VERSION,
     PING_INTERVAL_US, PROTOCOL_VERSION, SHORT_IDS_BLOCKS_VERSION, TIMEOUT_INTERVAL,
@@ -63,6 +61,15 @@ pub struct PeerStats {
     pub inflight: Vec<u32>,
     /// Core's misbehaviour score.
     pub misbehavior: i32,
+    /// `m_should_discourage`: the score crossed the threshold.
+    pub should_discourage: bool,
+    /// When the last valid transaction arrived (`m_last_tx_time`), seconds.
+    pub last_transaction: i64,
+    /// When the last new block arrived (`m_last_block_time`), seconds.
+    pub last_block: i64,
+    /// BIP152 state (`m_provides_cmpctblocks`, `m_requested_hb_cmpctblocks`,
+    /// `m_bip152_highbandwidth_to`), see `compact/relay.rs`.
+    pub cmpct: crate::compact::PeerCmpct,
 }
 
 /// A peer's state shared with the connection manager.
@@ -81,6 +88,19 @@ pub(crate) struct PeerShared {
     /// `Connman::block_tip_changed` (Core's `m_blocks_for_headers_relay`).
     pub announce: Mutex<Vec<crate::sync::TipEvent>>,
     pub stats: Mutex<PeerStats>,
+    /// Core's `NetPermissionFlags` of the connection.
+    pub permissions: std::sync::atomic::AtomicU32,
+    /// Transaction relay state other peers' threads queue announcements in.
+    pub tx: Mutex<crate::txrelay::PeerTxRelay>,
+    /// The queue of the connection's writer thread (`sender.rs`).
+    pub outbox: Mutex<Option<std::sync::mpsc::Sender<Vec<u8>>>>,
+    /// Core's `ConnectionType` of an automatic outbound connection; unset
+    /// for inbound and manual ones.
+    pub conn_type: std::sync::OnceLock<crate::addr_relay::ConnType>,
+    /// Address relay state other peers' threads queue addresses in.
+    pub addr_state: Mutex<crate::addr_relay::PeerAddrState>,
+    /// v1 or BIP324 v2 (`sender.rs`).
+    pub transport: Mutex<crate::sender::Transport>,
 }
 
 impl PeerShared {
@@ -103,6 +123,12 @@ impl PeerShared {
             disconnect: AtomicBool::new(false),
             ping_queued: AtomicBool::new(false),
             announce: Mutex::new(Vec::new()),
+            permissions: std::sync::atomic::AtomicU32::new(0),
+            tx: Mutex::new(crate::txrelay::PeerTxRelay::default()),
+            outbox: Mutex::new(None),
+            conn_type: std::sync::OnceLock::new(),
+            addr_state: Mutex::new(Default::default()),
+            transport: Mutex::new(crate::sender::Transport::V1),
             stats: Mutex::new(PeerStats {
                 synced_headers: -1,
                 synced_blocks: -1,
@@ -226,6 +252,7 @@ pub(crate) struct Conn {
     pub(crate) peer: Arc<PeerShared>,
     stream: TcpStream,
     pub(crate) sync: crate::sync::SyncState,
+    pub(crate) tx: crate::txrelay::ConnTxState,
 }
 
 /// Runs one connection until either side ends it.
@@ -233,17 +260,22 @@ pub(crate) fn run(net: Arc<Inner>, peer: Arc<PeerShared>, stream: TcpStream) {
     let _ = stream.set_nodelay(true);
     let _ = stream.set_read_timeout(Some(Duration::from_millis(50)));
     let _ = stream.set_write_timeout(Some(Duration::from_secs(60)));
+    let writer = crate::sender::start(&stream, &peer);
     let mut conn = Conn {
         net,
         peer,
         stream,
         sync: crate::sync::SyncState::default(),
+        tx: crate::txrelay::ConnTxState::default(),
     };
     conn.main_loop();
     conn.finalize_sync();
+    conn.finalize_addr();
+    conn.finalize_tx();
     let id = conn.peer.id;
     tracing::debug!(target: "net", "disconnecting peer={id}");
     let _ = conn.stream.shutdown(Shutdown::Both);
+    crate::sender::stop(&conn.peer, writer);
     conn.net.remove_peer(id);
 }
 
@@ -264,7 +296,6 @@ impl Conn {
         if !self.peer.inbound {
             self.push_version();
         }
-        let magic = self.net.config.magic;
         let mut buf = Vec::new();
         let mut chunk = vec![0u8; 64 * 1024];
         while !self.should_stop() {
@@ -296,11 +327,24 @@ impl Conn {
                 if self.should_stop() {
                     return;
                 }
-                match decode_frame(&mut buf, magic) {
+                // Core reconsiders orphans before the peer's next message.
+                while self.process_orphan_tx() {
+                    if self.maybe_discourage_and_disconnect() || self.should_stop() {
+                        return;
+                    }
+                }
+                match crate::sender::next_frame(&self.net, &self.peer, &mut buf) {
                     Ok(None) => break,
-                    Ok(Some(Frame::Message { command, payload })) => {
-                        self.count_recv(&command, payload.len());
+                    Ok(Some(Frame::Message {
+                        command,
+                        payload,
+                        size,
+                    })) => {
+                        self.count_recv(&command, payload.len(), size);
                         self.process_message(&command, &payload);
+                        if self.maybe_discourage_and_disconnect() {
+                            return;
+                        }
                     }
                     Ok(Some(Frame::Rejected { reason, size })) => {
                         tracing::debug!(target: "net", "{reason}, peer={}", self.id());
@@ -317,33 +361,31 @@ impl Conn {
         }
     }
 
-    fn count_recv(&self, command: &str, payload_len: usize) {
+    fn count_recv(&self, command: &str, payload_len: usize, wire_size: usize) {
         tracing::debug!(target: "net", "received: {command} ({payload_len} bytes) peer={}", self.id());
         *self
             .peer
             .stats()
             .recv_per_msg
             .entry(stats_key(command))
-            .or_default() += (HEADER_SIZE + payload_len) as u64;
+            .or_default() += wire_size as u64;
     }
 
     pub(crate) fn push(&mut self, msg: NetworkMessage) {
         let command = msg.cmd();
         let bytes = encode_message(self.net.config.magic, msg);
         tracing::debug!(target: "net", "sending {command} ({} bytes) peer={}", bytes.len() - HEADER_SIZE, self.id());
-        if let Err(e) = self.stream.write_all(&bytes) {
-            tracing::debug!(target: "net", "socket send error for peer={}: {e}", self.id());
+        let Some(len) = crate::sender::queue_message(&self.net, &self.peer, bytes) else {
+            tracing::debug!(target: "net", "socket send error for peer={}: writer gone", self.id());
             self.disconnect();
             return;
-        }
-        self.net
-            .total_sent
-            .fetch_add(bytes.len() as u64, Ordering::SeqCst);
+        };
+        self.net.total_sent.fetch_add(len as u64, Ordering::SeqCst);
         let now = self.net.now_micros() / 1_000_000;
         let mut s = self.peer.stats();
-        s.bytes_sent += bytes.len() as u64;
+        s.bytes_sent += len as u64;
         s.last_send = now;
-        *s.sent_per_msg.entry(stats_key(command)).or_default() += bytes.len() as u64;
+        *s.sent_per_msg.entry(stats_key(command)).or_default() += len as u64;
     }
 
     /// Core's `PushNodeVersion`.
@@ -373,7 +415,7 @@ impl Conn {
             nonce: self.peer.local_nonce,
             user_agent: config.user_agent.clone(),
             start_height: height,
-            relay: config.relay_txes,
+            relay: self.tx_relay_flag(),
         };
         let them = if is_routable(self.peer.addr.ip()) {
             self.peer.addr.to_string()
@@ -382,7 +424,7 @@ impl Conn {
         };
         tracing::debug!(target: "net",
             "send version message: version {PROTOCOL_VERSION}, blocks={height}, them={them}, txrelay={}, peer={}",
-            u8::from(config.relay_txes), self.id());
+            u8::from(self.tx_relay_flag()), self.id());
         self.push(NetworkMessage::Version(msg));
     }
 
@@ -406,13 +448,12 @@ impl Conn {
                     return;
                 }
                 let height = self.peer.stats().starting_height;
+                let transport = crate::connman::lock(&self.peer.transport)
+                    .info()
+                    .protocol_type();
                 let line = format!(
-                    "New {} v1 peer connected: version: {version}, blocks={height}, peer={id}",
-                    if self.peer.inbound {
-                        "inbound"
-                    } else {
-                        "manual"
-                    }
+                    "New {} {transport} peer connected: version: {version}, blocks={height}, peer={id}",
+                    self.peer.conn_type().as_str()
                 );
                 if self.peer.inbound {
                     tracing::debug!(target: "net", "{line}");
@@ -435,8 +476,10 @@ impl Conn {
                 }
                 let mut s = self.peer.stats();
                 if command == "wtxidrelay" {
-                    if common >= WTXID_RELAY_VERSION {
+                    if common >= WTXID_RELAY_VERSION && !s.wtxid_relay {
                         s.wtxid_relay = true;
+                        drop(s);
+                        self.count_wtxid_relay_peer();
                     }
                 } else {
                     s.wants_addrv2 = true;
@@ -454,8 +497,15 @@ impl Conn {
                 }
             }
             "pong" => self.process_pong(payload),
+            "getdata" if self.refuse_deep_block_request(payload) => {}
             "getheaders" | "getblocks" | "headers" | "getdata" | "inv" | "block"
-            | "sendheaders" | "notfound" => self.process_sync_message(command, payload),
+            | "sendheaders" => self.process_sync_message(command, payload),
+            "tx" | "notfound" | "feefilter" | "mempool" | "filterload" | "filteradd"
+            | "filterclear" => self.process_tx_message(command, payload),
+            "addr" | "addrv2" | "getaddr" => self.process_addr_message(command, payload),
+            "sendcmpct" | "cmpctblock" | "getblocktxn" | "blocktxn" => {
+                self.process_compact_message(command, payload)
+            }
             _ if crate::framing::ALL_NET_MESSAGE_TYPES.contains(&command) => {
                 tracing::debug!(target: "net", "ignoring \"{command}\" from peer={id}: not handled yet");
             }
@@ -512,11 +562,13 @@ impl Conn {
             s.starting_height = v.starting_height;
             s.relay_txes = v.relay;
         }
+        self.init_tx_relay(v.relay);
         let us = v.addr_me.map_or("[::]:0".to_string(), |a| a.to_string());
         tracing::debug!(target: "net",
             "receive version message: {}: version {}, blocks={}, us={us}, txrelay={}, peer={id}",
             v.subver, v.version, v.starting_height, u8::from(v.relay));
         self.push(NetworkMessage::Verack);
+        self.addr_after_version();
     }
 
     /// Core's handling of `pong`, with its log lines.
@@ -615,7 +667,15 @@ impl Conn {
             self.disconnect();
             return;
         }
+        if self.maybe_discourage_and_disconnect() {
+            return;
+        }
         self.send_sync_messages();
+        self.maybe_send_addr();
+        if self.should_stop() {
+            return;
+        }
+        self.send_tx_messages();
         if self.should_stop() {
             return;
         }

@@ -3,11 +3,10 @@
 //! `PeerManagerImpl::ProcessMessage`, and the sync start, `sendheaders`,
 //! block download and block announcement parts of `SendMessages`).
 //!
-//! Simplified from Core: no misbehaviour scores yet (a peer that would be
-//! discouraged is disconnected), no stalling or download timeouts, no
-//! compact blocks, no low-work headers pre-sync.
+//! Simplified from Core: no low-work headers pre-sync. BIP152 messages
+//! are in `compact/relay.rs`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -27,7 +26,7 @@ pub const MAX_HEADERS_RESULTS: usize = 2000;
 /// Blocks in one answer to `getblocks`.
 const MAX_GETBLOCKS_RESULTS: usize = 500;
 /// `MAX_BLOCKS_IN_TRANSIT_PER_PEER`.
-const MAX_BLOCKS_IN_TRANSIT_PER_PEER: usize = 16;
+pub(crate) const MAX_BLOCKS_IN_TRANSIT_PER_PEER: usize = 16;
 /// `MAX_BLOCKS_TO_ANNOUNCE`: more new blocks than this are announced by `inv`.
 const MAX_BLOCKS_TO_ANNOUNCE: usize = 8;
 /// `HEADERS_RESPONSE_TIME`: a `getheaders` is not repeated sooner (2 min).
@@ -136,6 +135,33 @@ pub trait ChainAccess: Send + Sync {
     /// oldest first, at most the last `max` of them.
     fn new_tip_headers(&self, tip: &BlockHash, fork_height: Option<u32>, max: usize)
         -> Vec<Header>;
+    /// `IsInitialBlockDownload`.
+    fn is_initial_block_download(&self) -> bool {
+        false
+    }
+    /// `CheckProofOfWork` of one header (its hash meets its own target).
+    fn check_proof_of_work(&self, _header: &Header) -> bool {
+        true
+    }
+    /// When nothing can be downloaded towards `target` because the download
+    /// window ends, the first block of the window that is in `in_flight`
+    /// (Core's `waitingfor` in `FindNextBlocksToDownload`).
+    fn download_window_blocker(
+        &self,
+        _target: &BlockHash,
+        _in_flight: &HashSet<BlockHash>,
+    ) -> Option<BlockHash> {
+        None
+    }
+    /// `nPowTargetSpacing`, seconds.
+    fn pow_target_spacing(&self) -> i64 {
+        600
+    }
+    /// `CheckBlock` of a block rebuilt from a `cmpctblock`; a mutated block
+    /// (likely a short-ID collision) is [`crate::compact::BlockCheckError::Mutated`].
+    fn check_block(&self, block: &Block) -> Result<(), crate::compact::BlockCheckError> {
+        crate::compact::default_check_block(block)
+    }
 }
 
 /// A tip change to announce.
@@ -157,7 +183,13 @@ pub(crate) struct SyncState {
     /// `pindexBestHeaderSent`.
     best_header_sent: Option<BlockHash>,
     /// `vBlocksInFlight`.
-    in_flight: Vec<BlockHash>,
+    pub(crate) in_flight: Vec<BlockHash>,
+    /// The blocks in flight from this peer being rebuilt from `cmpctblock`s
+    /// (`QueuedBlock::partialBlock`).
+    pub(crate) partial: HashMap<BlockHash, crate::compact::PartiallyDownloadedBlock>,
+    /// `request_blocks` runs for a `headers` announcement
+    /// (`HeadersDirectFetchBlocks`).
+    direct_fetch: bool,
     /// `m_last_getheaders_timestamp`, 0 when none is outstanding.
     last_getheaders_us: i64,
     /// `m_prefers_headers`: the peer sent `sendheaders`.
@@ -166,11 +198,32 @@ pub(crate) struct SyncState {
     sent_sendheaders: bool,
     /// `m_num_unconnecting_headers_msgs`.
     unconnecting_headers: u32,
+    /// `m_downloading_since`.
+    pub(crate) downloading_since_us: i64,
+    /// `m_headers_sync_timeout`: 0 before the sync starts, `i64::MAX` once
+    /// caught up.
+    pub(crate) headers_sync_timeout_us: i64,
+    /// `fPreferredDownload`, once known (counted in the shared total).
+    pub(crate) preferred_download: Option<bool>,
+    /// `m_inv_triggered_getheaders_before_sync`.
+    inv_triggered_getheaders_before_sync: bool,
 }
 
-/// Core's `CNetAddr::IsLocal`: loopback and the unspecified address.
-fn is_local(ip: std::net::IpAddr) -> bool {
-    ip.is_loopback() || ip.is_unspecified()
+/// Core's `GetAntiDoSWorkThreshold`: the work of our tip less 144 blocks
+/// (of `proof` each), at least `nMinimumChainWork`.
+pub(crate) fn anti_dos_work_threshold(chain: &dyn ChainAccess, proof: Work) -> Work {
+    let (_, tip_work) = chain.tip();
+    let zero = Work::from_be_bytes([0; 32]);
+    let mut buffer = zero;
+    for _ in 0..144 {
+        buffer = buffer + proof;
+    }
+    let near_tip = if tip_work > buffer {
+        tip_work - buffer
+    } else {
+        zero
+    };
+    near_tip.max(chain.minimum_chain_work())
 }
 
 /// Reads a `headers` payload: headers each followed by a transaction count.
@@ -214,6 +267,13 @@ impl Conn {
     /// Dispatches the block sync messages.
     pub(crate) fn process_sync_message(&mut self, command: &str, payload: &[u8]) {
         let Some(chain) = self.chain() else {
+            if command == "inv" || command == "getdata" {
+                // Without a chainstate only the transaction entries count.
+                if let Err(e) = self.process_tx_inv_or_getdata(command, payload) {
+                    self.log_exception(command, payload.len(), &e);
+                }
+                return;
+            }
             tracing::debug!(target: "net", "ignoring \"{command}\" from peer={}: not handled yet", self.id());
             return;
         };
@@ -236,40 +296,6 @@ impl Conn {
         }
     }
 
-    /// Core's `Misbehaving` log line; a peer reaching the discouragement
-    /// threshold is disconnected (Core also discourages its address).
-    fn misbehaving(&mut self, howmuch: i32, message: &str) {
-        let id = self.id();
-        let before = self.peer.stats().misbehavior;
-        let now = before + howmuch;
-        self.peer.stats().misbehavior = now;
-        let warning = if now >= 100 && before < 100 {
-            " DISCOURAGE THRESHOLD EXCEEDED"
-        } else {
-            ""
-        };
-        let message = if message.is_empty() {
-            String::new()
-        } else {
-            format!(": {message}")
-        };
-        tracing::debug!(target: "net", "Misbehaving: peer={id} ({before} -> {now}){warning}{message}");
-        if warning.is_empty() {
-            return;
-        }
-        // Core's MaybeDiscourageAndDisconnect (discouragement itself is to come).
-        if !self.peer.inbound {
-            // Every outbound connection is manual for now.
-            tracing::info!("Warning: not punishing manually connected peer {id}!");
-        } else if is_local(self.peer.addr.ip()) {
-            tracing::debug!(target: "net", "Warning: disconnecting but not discouraging local peer {id}!");
-            self.disconnect();
-        } else {
-            tracing::debug!(target: "net", "Disconnecting and discouraging peer {id}!");
-            self.disconnect();
-        }
-    }
-
     /// Core's `MaybePunishNodeForBlock` (not via compact blocks).
     fn punish_for_block(&mut self, rejected: &BlockRejected, message: &str) {
         let howmuch = match rejected.kind {
@@ -286,7 +312,7 @@ impl Conn {
 
     /// Core's `MaybeSendGetHeaders`: at most one outstanding `getheaders`
     /// per `HEADERS_RESPONSE_TIME`.
-    fn maybe_send_getheaders(&mut self, locator: Vec<BlockHash>) -> bool {
+    pub(crate) fn maybe_send_getheaders(&mut self, locator: Vec<BlockHash>) -> bool {
         let now = self.net.now_micros();
         if self.sync.last_getheaders_us != 0
             && now - self.sync.last_getheaders_us <= HEADERS_RESPONSE_TIME_US
@@ -303,7 +329,7 @@ impl Conn {
     }
 
     /// Core's `UpdateBlockAvailability`.
-    fn update_block_availability(&mut self, chain: &dyn ChainAccess, hash: BlockHash) {
+    pub(crate) fn update_block_availability(&mut self, chain: &dyn ChainAccess, hash: BlockHash) {
         self.process_block_availability(chain);
         match chain.header_state(&hash) {
             Some(s) if s.chain_work > Work::from_be_bytes([0; 32]) => {
@@ -427,16 +453,27 @@ impl Conn {
             }
             Err(e) => return Err(e),
         };
-        self.process_headers(chain, headers);
+        self.process_headers(chain, headers, false);
         Ok(())
     }
 
-    /// Core's `ProcessHeadersMessage`.
-    fn process_headers(&mut self, chain: &dyn ChainAccess, headers: Vec<Header>) {
+    /// Core's `ProcessHeadersMessage`; `via_compact`: the header came in a
+    /// `cmpctblock` (a peer on an invalid chain is not punished).
+    pub(crate) fn process_headers(
+        &mut self,
+        chain: &dyn ChainAccess,
+        headers: Vec<Header>,
+        via_compact: bool,
+    ) {
         let id = self.id();
         let Some(first) = headers.first() else {
             return;
         };
+        // Core's CheckHeadersPoW.
+        if !headers.iter().all(|h| chain.check_proof_of_work(h)) {
+            self.misbehaving(100, "header with invalid proof of work");
+            return;
+        }
         if headers
             .windows(2)
             .any(|w| w[1].prev_blockhash != w[0].block_hash())
@@ -462,6 +499,32 @@ impl Conn {
             }
             return;
         }
+        // Core's anti-DoS check (TryLowWorkHeadersSync): a chain with too
+        // little work is not stored unless the peer is trusted or we know
+        // the headers already. Without the low-work pre-sync, a full
+        // message is processed as before.
+        let no_ban = crate::permissions::has_flag(
+            self.peer.permissions.load(Ordering::SeqCst),
+            crate::permissions::flags::NO_BAN,
+        );
+        let known = chain.header_state(&last_hash).is_some()
+            && (chain.is_ancestor(&last_hash, &chain.tip().0)
+                || chain
+                    .best_header()
+                    .is_some_and(|(b, _)| chain.is_ancestor(&last_hash, &b)));
+        if !no_ban && !known && headers.len() < MAX_HEADERS_RESULTS {
+            let start = chain.header_state(&first.prev_blockhash).expect("connects");
+            let mut total = start.chain_work;
+            for h in &headers {
+                total = total + h.work();
+            }
+            if total < anti_dos_work_threshold(chain, headers[0].work()) {
+                tracing::debug!(target: "net", "Ignoring low-work chain (height={}) from peer={id}",
+                    start.height as usize + headers.len());
+                return;
+            }
+        }
+        let best_before = chain.best_header().map(|b| b.0);
         // Core processes one message at a time: the peer whose headers
         // announce blocks fetches them (HeadersDirectFetchBlocks) before any
         // other peer's announcement of the same blocks is looked at.
@@ -469,13 +532,18 @@ impl Conn {
         let processed = chain.process_headers(&headers);
         if processed.is_ok() {
             self.update_block_availability(chain, last_hash);
+            self.sync.direct_fetch = true;
             self.request_blocks(chain, &last_hash);
+            self.sync.direct_fetch = false;
         }
         self.net.direct_fetches.fetch_sub(1, Ordering::SeqCst);
         if let Err(rejected) = processed {
-            self.punish_for_block(&rejected, "invalid header received");
+            if !(via_compact && rejected.kind == RejectKind::CachedInvalid) {
+                self.punish_for_block(&rejected, "invalid header received");
+            }
             return;
         }
+        self.log_header_sync_progress(chain, best_before, &last_hash);
         self.sync.unconnecting_headers = 0;
         if headers.len() == MAX_HEADERS_RESULTS {
             let height = chain.header_state(&last_hash).map_or(0, |s| s.height);
@@ -484,6 +552,36 @@ impl Conn {
                 tracing::debug!(target: "net", "more getheaders ({height}) to end to peer={id} (startheight:{start})");
             }
         }
+    }
+
+    /// Core's progress line of `ProcessNewBlockHeaders` during initial
+    /// block download, when the best header moved.
+    fn log_header_sync_progress(
+        &self,
+        chain: &dyn ChainAccess,
+        best_before: Option<BlockHash>,
+        last: &BlockHash,
+    ) {
+        let Some((best, _)) = chain.best_header() else {
+            return;
+        };
+        if Some(best) == best_before || !chain.is_initial_block_download() {
+            return;
+        }
+        let (Some(state), Some(header)) = (
+            chain.header_state(last),
+            crate::compact::header_of(chain, last),
+        ) else {
+            return;
+        };
+        let now = self.net.now_micros() / 1_000_000;
+        let blocks_left = (now - i64::from(header.time)) / chain.pow_target_spacing().max(1);
+        let height = f64::from(state.height);
+        let progress = 100.0 * height / (height + blocks_left as f64);
+        tracing::info!(
+            "Synchronizing blockheaders, height: {} (~{progress:.2}%)",
+            state.height
+        );
     }
 
     fn process_inv(&mut self, chain: &dyn ChainAccess, payload: &[u8]) -> Result<(), String> {
@@ -495,9 +593,20 @@ impl Conn {
         }
         let mut best_block = None;
         for inv in invs {
+            if self.should_stop() {
+                return Ok(());
+            }
+            if self.ignores_inv(&inv) {
+                continue;
+            }
             let hash = match inv {
                 Inventory::Block(h) | Inventory::WitnessBlock(h) => h,
-                _ => continue,
+                _ => {
+                    if !self.process_tx_inv(&inv) {
+                        return Ok(());
+                    }
+                    continue;
+                }
             };
             let have = chain.header_state(&hash).is_some();
             tracing::debug!(target: "net", "got inv: block {hash}  {} peer={id}", if have { "have" } else { "new" });
@@ -508,9 +617,20 @@ impl Conn {
             }
         }
         if let (Some(hash), Some((best, _))) = (best_block, chain.best_header()) {
-            let best_height = chain.header_state(&best).map_or(0, |s| s.height);
-            if self.maybe_send_getheaders(chain.locator(&best)) {
-                tracing::debug!(target: "net", "getheaders ({best_height}) {hash} to peer={id}");
+            // Before the headers sync with this peer started, one more peer
+            // per new block is asked (Core's
+            // m_last_block_inv_triggering_headers_sync).
+            let ask = self.sync.sync_started
+                || (!self.sync.inv_triggered_getheaders_before_sync
+                    && self.claim_inv_triggered_sync(hash));
+            if ask {
+                let best_height = chain.header_state(&best).map_or(0, |s| s.height);
+                if self.maybe_send_getheaders(chain.locator(&best)) {
+                    tracing::debug!(target: "net", "getheaders ({best_height}) {hash} to peer={id}");
+                }
+                if !self.sync.sync_started {
+                    self.sync.inv_triggered_getheaders_before_sync = true;
+                }
             }
         }
         Ok(())
@@ -524,15 +644,24 @@ impl Conn {
             return Ok(());
         }
         tracing::debug!(target: "net", "received getdata ({} invsz) peer={id}", invs.len());
+        if let Some(first) = invs.first() {
+            tracing::debug!(target: "net", "received getdata for: {} peer={id}", crate::txrelay::inv_string(first));
+        }
         let mut not_found = Vec::new();
         for inv in invs {
             if self.should_stop() {
                 return Ok(());
             }
             match inv {
-                Inventory::Block(hash) | Inventory::WitnessBlock(hash) => {
+                Inventory::Block(hash)
+                | Inventory::WitnessBlock(hash)
+                | Inventory::CompactBlock(hash) => {
                     // Core answers nothing for a block it cannot serve.
                     if let Some(block) = chain.block(&hash) {
+                        if matches!(inv, Inventory::CompactBlock(_)) {
+                            self.serve_compact_block(chain, block);
+                            continue;
+                        }
                         let block = if matches!(inv, Inventory::Block(_)) {
                             strip_witness(block)
                         } else {
@@ -541,10 +670,9 @@ impl Conn {
                         self.push(NetworkMessage::Block(block));
                     }
                 }
-                // No mempool yet: every transaction is unknown.
                 Inventory::Transaction(_)
                 | Inventory::WitnessTransaction(_)
-                | Inventory::WTx(_) => not_found.push(inv),
+                | Inventory::WTx(_) => self.serve_tx(&inv, &mut not_found),
                 _ => {}
             }
         }
@@ -561,19 +689,95 @@ impl Conn {
     ) -> Result<(), String> {
         let id = self.id();
         let block: Block = parse(payload)?;
+        tracing::debug!(target: "net", "received block {} peer={id}", block.block_hash());
+        self.handle_block(chain, block, false);
+        Ok(())
+    }
+
+    /// Processes a block from the peer (`ProcessBlock`): forgets its request,
+    /// stores it, and punishes (unless it was rebuilt from a `cmpctblock`,
+    /// which BIP152 lets peers relay before validating) or selects the peer
+    /// for high-bandwidth relay.
+    pub(crate) fn handle_block(
+        &mut self,
+        chain: &dyn ChainAccess,
+        block: Block,
+        via_compact: bool,
+    ) {
         let hash = block.block_hash();
-        tracing::debug!(target: "net", "received block {hash} peer={id}");
-        self.sync.in_flight.retain(|h| *h != hash);
-        {
-            let mut flight = lock(&self.net.blocks_in_flight);
-            if flight.get(&hash) == Some(&id) {
-                flight.remove(&hash);
+        if !via_compact && chain.header_state(&hash).is_none() {
+            // Core's min_pow_checked: a new header must connect to a chain
+            // with enough work.
+            // A missing or invalid parent is the chainstate's to report.
+            let too_little = chain
+                .header_state(&block.header.prev_blockhash)
+                .is_some_and(|prev| {
+                    !prev.failed
+                        && prev.chain_work + block.header.work()
+                            < anti_dos_work_threshold(chain, block.header.work())
+                });
+            if too_little {
+                self.remove_block_request(hash);
+                tracing::debug!(target: "validation", "AcceptBlockHeader: not adding new block header {hash}, missing anti-dos proof-of-work validation");
+                return;
             }
         }
-        if let Err(rejected) = chain.process_block(&block) {
-            self.punish_for_block(&rejected, "");
+        self.sync.partial.remove(&hash);
+        let was_first = self.sync.in_flight.first() == Some(&hash);
+        let had = self.sync.in_flight.contains(&hash);
+        self.sync.in_flight.retain(|h| *h != hash);
+        if had {
+            let now = self.net.now_micros();
+            let empty = self.sync.in_flight.is_empty();
+            self.download_received(was_first, empty, now);
         }
-        Ok(())
+        // The request stays registered until the block is stored, so that
+        // no other peer is asked for it meanwhile.
+        let processed = chain.process_block(&block);
+        self.forget_block_request(hash);
+        match processed {
+            Ok(true) => {
+                self.peer.stats().last_block = self.net.now_micros() / 1_000_000;
+                // Core's BlockChecked: a valid new tip while nothing else is
+                // being downloaded.
+                let nothing_in_flight = lock(&self.net.blocks_in_flight).keys().all(|h| *h == hash);
+                if nothing_in_flight && !chain.is_initial_block_download() && chain.tip().0 == hash
+                {
+                    self.maybe_set_hb_peer();
+                }
+            }
+            Ok(false) => {}
+            Err(rejected) if !via_compact => self.punish_for_block(&rejected, ""),
+            Err(_) => {}
+        }
+    }
+
+    /// Core's `BlockRequested` for a `cmpctblock`: registers the block as in
+    /// flight from this peer (unless it already is).
+    pub(crate) fn block_requested(&mut self, hash: BlockHash) {
+        let id = self.id();
+        if self.sync.in_flight.contains(&hash) {
+            return;
+        }
+        lock(&self.net.blocks_in_flight).entry(hash).or_insert(id);
+        self.add_requester(hash);
+        let was_empty = self.sync.in_flight.is_empty();
+        self.sync.in_flight.push(hash);
+        let now = self.net.now_micros();
+        self.download_started(was_empty, now);
+    }
+
+    /// Core's `RemoveBlockRequest` for this peer.
+    pub(crate) fn remove_block_request(&mut self, hash: BlockHash) {
+        self.sync.partial.remove(&hash);
+        self.forget_block_request(hash);
+        if self.sync.in_flight.contains(&hash) {
+            let was_first = self.sync.in_flight.first() == Some(&hash);
+            self.sync.in_flight.retain(|h| *h != hash);
+            let empty = self.sync.in_flight.is_empty();
+            let now = self.net.now_micros();
+            self.download_received(was_first, empty, now);
+        }
     }
 
     /// Whether the peer has `hash` as far as we know (Core's `PeerHasHeader`).
@@ -592,6 +796,7 @@ impl Conn {
         let chain = chain.as_ref();
         let id = self.id();
         self.process_block_availability(chain);
+        self.count_preferred_download();
 
         // MaybeSendSendHeaders.
         let (common, services, starting_height) = {
@@ -610,6 +815,10 @@ impl Conn {
             }
         }
 
+        // Core syncs nothing with short-lived addr-fetch peers.
+        if self.peer.conn_type() == crate::addr_relay::ConnType::AddrFetch {
+            return;
+        }
         // Start the headers sync.
         let best = chain.best_header();
         if let (false, Some((best, best_header))) = (
@@ -629,10 +838,15 @@ impl Conn {
                     tracing::debug!(target: "net", "initial getheaders ({height}) to peer={id} (startheight:{starting_height})");
                     self.sync.sync_started = true;
                     self.net.sync_started.fetch_add(1, Ordering::SeqCst);
+                    self.start_headers_sync_timeout(
+                        i64::from(best_header.time),
+                        chain.pow_target_spacing(),
+                    );
                 }
             }
         }
 
+        self.send_pending_sendcmpct();
         self.announce_blocks(chain);
 
         // Block download.
@@ -655,6 +869,27 @@ impl Conn {
             s.synced_blocks = synced_blocks;
             s.inflight = inflight;
         }
+
+        // Blocks we requested that arrived from elsewhere are no longer awaited.
+        if !self.sync.in_flight.is_empty() {
+            let now = self.net.now_micros();
+            let pending: Vec<BlockHash> = self.sync.in_flight.clone();
+            for hash in pending {
+                if chain.header_state(&hash).is_some_and(|s| s.have_data) {
+                    let was_first = self.sync.in_flight.first() == Some(&hash);
+                    self.sync.in_flight.retain(|h| *h != hash);
+                    let empty = self.sync.in_flight.is_empty();
+                    self.download_received(was_first, empty, now);
+                    self.forget_block_request(hash);
+                }
+            }
+        }
+        let first = self.sync.in_flight.first().copied();
+        if self.check_download_timeouts(first, chain.pow_target_spacing()) {
+            return;
+        }
+        let best_time = chain.best_header().map_or(0, |(_, h)| i64::from(h.time));
+        self.check_headers_sync_timeout(best_time);
     }
 
     /// Requests the blocks we lack on the way to `target`, up to
@@ -667,6 +902,7 @@ impl Conn {
         if room == 0 {
             return;
         }
+        let was_empty = self.sync.in_flight.is_empty();
         let skip: HashSet<BlockHash> = lock(&self.net.blocks_in_flight).keys().copied().collect();
         let wanted = chain.blocks_to_download(target, room, &skip);
         let mut requests = Vec::new();
@@ -684,11 +920,34 @@ impl Conn {
             let height = chain.header_state(hash).map_or(0, |s| s.height);
             tracing::debug!(target: "net", "Requesting block {hash} ({height}) peer={id}");
         }
+        let now = self.net.now_micros();
         if !requests.is_empty() {
             self.sync.in_flight.extend(requests.iter().copied());
+            self.download_started(was_empty, now);
+            // HeadersDirectFetchBlocks asks for a single new tip as a
+            // compact block.
+            let compact = self.sync.direct_fetch
+                && requests.len() == 1
+                && !self.net.config.ignore_incoming_txs
+                && self.cmpct_state().provides
+                && lock(&self.net.blocks_in_flight).len() == 1
+                && crate::compact::header_of(chain, &requests[0])
+                    .is_some_and(|h| chain.header_state(&h.prev_blockhash).is_some());
             self.push(NetworkMessage::GetData(
-                requests.into_iter().map(Inventory::WitnessBlock).collect(),
+                requests
+                    .into_iter()
+                    .map(if compact {
+                        Inventory::CompactBlock
+                    } else {
+                        Inventory::WitnessBlock
+                    })
+                    .collect(),
             ));
+        }
+        if self.sync.in_flight.is_empty() {
+            if let Some(blocker) = chain.download_window_blocker(target, &skip) {
+                self.mark_staller(&blocker, now);
+            }
         }
     }
 
@@ -712,7 +971,23 @@ impl Conn {
         let Some(last) = blocks.last().map(|h| h.block_hash()) else {
             return;
         };
-        let mut revert = !self.sync.prefers_headers || blocks.len() > MAX_BLOCKS_TO_ANNOUNCE;
+        let hb = self.cmpct_state().hb_from;
+        if hb {
+            // Core's NewPoWValidBlock: each new block whose parent the
+            // high-bandwidth peer has goes out as a `cmpctblock` at once.
+            for h in &blocks {
+                let hash = h.block_hash();
+                if chain.header_state(&hash).is_some_and(|s| s.in_active_chain)
+                    && !self.peer_has_header(chain, &hash)
+                    && self.peer_has_header(chain, &h.prev_blockhash)
+                    && self.announce_compact(chain, &hash)
+                {
+                    self.sync.best_header_sent = Some(hash);
+                }
+            }
+        }
+        let mut revert = (!self.sync.prefers_headers && (!hb || blocks.len() > 1))
+            || blocks.len() > MAX_BLOCKS_TO_ANNOUNCE;
         let mut to_send = Vec::new();
         if !revert {
             let mut found_start = false;
@@ -742,7 +1017,14 @@ impl Conn {
                     break;
                 }
             }
-            if !revert && !to_send.is_empty() {
+            if !revert && to_send.len() == 1 && hb {
+                let hash = to_send[0].block_hash();
+                if self.announce_compact(chain, &hash) {
+                    self.sync.best_header_sent = previous;
+                    return;
+                }
+            }
+            if !revert && !to_send.is_empty() && self.sync.prefers_headers {
                 if to_send.len() == 1 {
                     tracing::debug!(target: "net", "SendMessages: sending header {} to peer={id}", to_send[0].block_hash());
                 } else {
@@ -765,13 +1047,31 @@ impl Conn {
         }
     }
 
+    /// Forgets the headers sync with this peer so another one can be tried.
+    pub(crate) fn reset_headers_sync(&mut self) {
+        if self.sync.sync_started {
+            self.sync.sync_started = false;
+            self.net.sync_started.fetch_sub(1, Ordering::SeqCst);
+        }
+        self.sync.headers_sync_timeout_us = 0;
+    }
+
     /// Core's `FinalizeNode` for the sync state.
     pub(crate) fn finalize_sync(&mut self) {
         if self.sync.sync_started {
             self.net.sync_started.fetch_sub(1, Ordering::SeqCst);
         }
+        let had_in_flight = !self.sync.in_flight.is_empty();
+        self.finalize_stalling(had_in_flight);
+        if self.sync.preferred_download == Some(true) {
+            self.net
+                .stalling
+                .preferred_download
+                .fetch_sub(1, Ordering::SeqCst);
+        }
         let id = self.id();
         lock(&self.net.blocks_in_flight).retain(|_, peer| *peer != id);
+        self.finalize_compact();
     }
 }
 

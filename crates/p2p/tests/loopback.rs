@@ -33,6 +33,14 @@ fn config(height: i32) -> P2pConfig {
                 .as_micros() as i64
         }),
         chain: None,
+        mempool: None,
+        whitebinds: vec![],
+        whitelist: vec![],
+        whitelist_relay: true,
+        whitelist_force_relay: false,
+        ignore_incoming_txs: false,
+        max_orphan_txs: 100,
+        banman: None,
     }
 }
 
@@ -187,4 +195,199 @@ fn bad_checksum_and_unknown_messages_are_ignored() {
     assert!(info.stats.recv_per_msg["*other*"] >= 32 + 26);
     assert_eq!(info.stats.recv_per_msg["ping"], 32);
     b.stop();
+}
+
+/// A mempool that accepts every transaction whose inputs it knows of
+/// (`known`), in memory.
+#[derive(Default)]
+struct FakePool {
+    txs: std::sync::Mutex<Vec<(bitcoin::Transaction, u64)>>,
+    seq: std::sync::atomic::AtomicU64,
+}
+
+impl FakePool {
+    fn add(&self, tx: bitcoin::Transaction) {
+        let seq = self.seq.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        self.txs.lock().unwrap().push((tx, seq));
+    }
+
+    fn txids(&self) -> Vec<bitcoin::Txid> {
+        self.txs
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(t, _)| t.compute_txid())
+            .collect()
+    }
+}
+
+impl widecoin_p2p::MempoolAccess for FakePool {
+    fn accept(
+        &self,
+        tx: &bitcoin::Transaction,
+    ) -> Result<widecoin_p2p::TxAccepted, widecoin_p2p::TxRejected> {
+        if tx.output.is_empty() {
+            return Err(widecoin_p2p::TxRejected {
+                result: widecoin_p2p::TxResult::Consensus,
+                state: "bad-txns-vout-empty".into(),
+            });
+        }
+        self.add(tx.clone());
+        Ok(widecoin_p2p::TxAccepted {
+            pool_size: self.txs.lock().unwrap().len(),
+            usage_bytes: 0,
+        })
+    }
+    fn exists(&self, g: &widecoin_p2p::GenTxid) -> bool {
+        self.info(g).is_some()
+    }
+    fn info(&self, g: &widecoin_p2p::GenTxid) -> Option<widecoin_p2p::TxInfo> {
+        self.txs.lock().unwrap().iter().find_map(|(t, seq)| {
+            let hit = match g.as_wtxid() {
+                Some(w) => t.compute_wtxid() == w,
+                None => t.compute_txid() == g.hash,
+            };
+            hit.then(|| widecoin_p2p::TxInfo {
+                tx: Arc::new(t.clone()),
+                fee: 1000,
+                vsize: t.vsize() as u64,
+                sequence: *seq,
+            })
+        })
+    }
+    fn infos(&self) -> Vec<widecoin_p2p::TxInfo> {
+        Vec::new()
+    }
+    fn sequence(&self) -> u64 {
+        self.seq.load(std::sync::atomic::Ordering::SeqCst) + 1
+    }
+    fn min_fee_per_kvb(&self) -> i64 {
+        0
+    }
+    fn min_relay_fee_per_kvb(&self) -> i64 {
+        1000
+    }
+    fn incremental_relay_fee_per_kvb(&self) -> i64 {
+        1000
+    }
+}
+
+fn sample_tx(n: u8) -> bitcoin::Transaction {
+    use bitcoin::hashes::Hash;
+    bitcoin::Transaction {
+        version: bitcoin::transaction::Version(2),
+        lock_time: bitcoin::absolute::LockTime::ZERO,
+        input: vec![bitcoin::TxIn {
+            previous_output: bitcoin::OutPoint {
+                txid: bitcoin::Txid::from_byte_array([n; 32]),
+                vout: 0,
+            },
+            witness: bitcoin::Witness::from_slice(&[vec![n]]),
+            ..Default::default()
+        }],
+        output: vec![bitcoin::TxOut {
+            value: bitcoin::Amount::from_sat(1000),
+            script_pubkey: bitcoin::ScriptBuf::from_bytes(vec![0x51; 30]),
+        }],
+    }
+}
+
+#[test]
+fn transactions_relay_by_wtxid_with_permissions_shown() {
+    let pool_a = Arc::new(FakePool::default());
+    let pool_b = Arc::new(FakePool::default());
+    let mut ca = config(0);
+    ca.mempool = Some(pool_a.clone());
+    let mut cb = config(0);
+    cb.mempool = Some(pool_b.clone());
+    cb.whitelist =
+        vec![widecoin_p2p::permissions::Whitelist::parse("relay,noban@127.0.0.1").unwrap()];
+    let a = Connman::start(ca).unwrap();
+    let b = Connman::start(cb).unwrap();
+    a.open_connection(&addr(&b).to_string());
+    wait_until("handshake", || {
+        a.peer_infos()
+            .iter()
+            .any(|p| p.stats.successfully_connected)
+            && b.peer_infos()
+                .iter()
+                .any(|p| p.stats.successfully_connected)
+    });
+    let inbound = &b.peer_infos()[0];
+    assert_eq!(
+        widecoin_p2p::permissions::permission_names(inbound.permissions),
+        ["noban", "relay", "download"]
+    );
+    assert!(inbound.stats.wtxid_relay);
+    // Announcements are only queued once the peer's first trickle passed:
+    // keep relaying until it arrives.
+    let tx = sample_tx(1);
+    pool_a.add(tx.clone());
+    wait_until("relay", || {
+        a.relay_transaction(tx.compute_txid(), tx.compute_wtxid());
+        pool_b.txids().contains(&tx.compute_txid())
+    });
+    // B got it from A: it does not announce it back (A knows it).
+    assert_eq!(pool_a.txids().len(), 1);
+    // B announces its own transaction to A.
+    let tx2 = sample_tx(2);
+    pool_b.add(tx2.clone());
+    wait_until("relay back", || {
+        b.relay_transaction(tx2.compute_txid(), tx2.compute_wtxid());
+        pool_a.txids().contains(&tx2.compute_txid())
+    });
+    a.stop();
+    b.stop();
+}
+
+#[test]
+fn banned_inbound_is_refused() {
+    let banman = Arc::new(widecoin_p2p::banman::BanMan::new(
+        None,
+        60,
+        Arc::new(|| 1_000_000_000),
+    ));
+    let mut cb = config(0);
+    cb.banman = Some(banman.clone());
+    let b = Connman::start(cb).unwrap();
+    banman.ban(
+        &widecoin_p2p::banman::Subnet::parse("127.0.0.0/8").unwrap(),
+        0,
+        false,
+    );
+    let mut s = TcpStream::connect(addr(&b)).unwrap();
+    wait_closed(&mut s);
+    assert!(b.peer_infos().is_empty());
+    banman.clear_banned();
+    let _s = TcpStream::connect(addr(&b)).unwrap();
+    wait_until("accepted", || b.peer_infos().len() == 1);
+    b.stop();
+}
+
+#[test]
+fn discouraged_inbound_refused_only_when_slots_are_short() {
+    let banman = Arc::new(widecoin_p2p::banman::BanMan::new(None, 60, Arc::new(|| 1)));
+    banman.discourage("127.0.0.1".parse().unwrap());
+    // Plenty of inbound slots: a discouraged address still gets in.
+    let mut roomy = config(0);
+    roomy.banman = Some(banman.clone());
+    let b = Connman::start(roomy).unwrap();
+    let _s = TcpStream::connect(addr(&b)).unwrap();
+    wait_until("accepted", || b.peer_infos().len() == 1);
+    b.stop();
+    // One inbound slot (11 outbound slots reserved): refused...
+    let mut tight = config(0);
+    tight.max_connections = 12;
+    tight.banman = Some(banman.clone());
+    let c = Connman::start(tight.clone()).unwrap();
+    let mut s = TcpStream::connect(addr(&c)).unwrap();
+    wait_closed(&mut s);
+    assert!(c.peer_infos().is_empty());
+    c.stop();
+    // ...unless the address has noban.
+    tight.whitelist = vec![widecoin_p2p::permissions::Whitelist::parse("noban@127.0.0.1").unwrap()];
+    let d = Connman::start(tight).unwrap();
+    let _s = TcpStream::connect(addr(&d)).unwrap();
+    wait_until("accepted", || d.peer_infos().len() == 1);
+    d.stop();
 }

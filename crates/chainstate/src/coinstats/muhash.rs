@@ -217,6 +217,19 @@ impl MuHash3072 {
         out
     }
 
+    /// The inverse of [`MuHash3072::serialize`] (Core's `SERIALIZE_METHODS`),
+    /// for the coinstatsindex, which keeps the running state per block.
+    pub fn deserialize(bytes: &[u8; 2 * BYTE_SIZE]) -> Self {
+        let mut num = [0u8; BYTE_SIZE];
+        let mut den = [0u8; BYTE_SIZE];
+        num.copy_from_slice(&bytes[..BYTE_SIZE]);
+        den.copy_from_slice(&bytes[BYTE_SIZE..]);
+        MuHash3072 {
+            numerator: Num3072::from_bytes(&num),
+            denominator: Num3072::from_bytes(&den),
+        }
+    }
+
     /// `Finalize`: SHA256 of numerator/denominator, in internal byte order
     /// (RPCs show it reversed, as a `uint256`).
     pub fn finalize(&mut self) -> [u8; 32] {

@@ -11,28 +11,57 @@ use std::sync::Arc;
 
 use widecoin_interfaces::{Init, IpcError};
 
-use super::exe_display_name;
+use super::{exe_display_name, SpawnOptions};
 use crate::connection::{Connection, Role};
+use crate::sandbox::SandboxPolicy;
 
 /// Spawns `<path> -ipcfd <n>`, where `n` is the child's end of a new
-/// socketpair, and starts a connection on the parent's end. Both ends are
+/// socketpair, and starts a connection on the parent's end, restricting the
+/// child with an empty [`SandboxPolicy`] (see [`crate::sandbox`]).
+pub fn spawn_process_path(path: &Path) -> Result<(Child, Connection), IpcError> {
+    spawn_process_with(path, &SpawnOptions::sandboxed(SandboxPolicy::default()))
+}
+
+/// [`spawn_process_path`] with `options`. Both ends of the socketpair are
 /// close-on-exec in this process, so no other child inherits them; the flag
 /// is cleared on the child's end only, in the child, between fork and exec.
 /// The child ignores SIGINT: a Ctrl-C in a terminal reaches the whole process
 /// group, and the parent shuts its children down itself.
-pub fn spawn_process_path(path: &Path) -> Result<(Child, Connection), IpcError> {
+pub fn spawn_process_with(
+    path: &Path,
+    options: &SpawnOptions,
+) -> Result<(Child, Connection), IpcError> {
     let name = exe_display_name(path);
     let (parent_end, child_end) = UnixStream::pair().map_err(|e| {
         IpcError::Transport(format!("cannot create a socketpair to spawn {name}: {e}"))
     })?;
     let child_fd = child_end.as_raw_fd();
     let mut command = Command::new(path);
-    command.arg("-ipcfd").arg(child_fd.to_string());
+    command
+        .args(&options.args)
+        .arg("-ipcfd")
+        .arg(child_fd.to_string());
+    #[cfg(target_os = "linux")]
+    let prepared = options
+        .sandbox
+        .as_ref()
+        .map(|policy| crate::sandbox::prepare(path, policy));
+    #[cfg(target_os = "linux")]
+    let ruleset = prepared.as_ref().map(|p| p.raw_fd());
+    #[cfg(not(target_os = "linux"))]
+    let ruleset: Option<Option<RawFd>> = None;
     // SAFETY: the closure runs in the forked child before exec and only makes
-    // async-signal-safe calls (fcntl, signal) on values copied into it; it
+    // async-signal-safe calls (prctl, setrlimit, landlock_restrict_self,
+    // close_range, fcntl, signal) on values prepared before the fork; it
     // allocates nothing and takes no lock.
     unsafe {
         command.pre_exec(move || {
+            #[cfg(target_os = "linux")]
+            if let Some(fd) = ruleset {
+                crate::sandbox::apply_before_exec(fd)?;
+            }
+            #[cfg(not(target_os = "linux"))]
+            let _ = ruleset;
             let flags = libc::fcntl(child_fd, libc::F_GETFD);
             if flags == -1 || libc::fcntl(child_fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) == -1
             {
@@ -47,6 +76,10 @@ pub fn spawn_process_path(path: &Path) -> Result<(Child, Connection), IpcError> 
         .map_err(|e| IpcError::Transport(format!("cannot spawn {}: {e}", path.display())))?;
     drop(child_end);
     tracing::debug!(target: "ipc", "Process {} pid {} launched", name, child.id());
+    #[cfg(target_os = "linux")]
+    if let Some(p) = &prepared {
+        tracing::debug!(target: "ipc", "Process {} pid {}: {}", name, child.id(), p.note);
+    }
     match Connection::new(parent_end, Role::Client, None) {
         Ok(conn) => Ok((child, conn)),
         Err(e) => {

@@ -1,5 +1,8 @@
 //! Spawning on Windows: not built yet (`CreateProcess` with an inherited
 //! socket handle, or `WSADuplicateSocket`, and `WaitForSingleObject`).
+//! Everything Windows-specific about spawning, handing over the socket and
+//! reaping lives here and only here (`cfg(windows)`); `unix.rs` beside it is
+//! the other implementation and `process.rs` is platform-free.
 
 use std::path::Path;
 use std::process::Child;
@@ -15,6 +18,14 @@ fn unsupported() -> IpcError {
 
 /// Not supported on Windows yet.
 pub fn spawn_process_path(_path: &Path) -> Result<(Child, Connection), IpcError> {
+    Err(unsupported())
+}
+
+/// Not supported on Windows yet.
+pub fn spawn_process_with(
+    _path: &Path,
+    _options: &super::SpawnOptions,
+) -> Result<(Child, Connection), IpcError> {
     Err(unsupported())
 }
 

@@ -259,6 +259,92 @@ impl KeyExpr {
         }
     }
 
+    /// A constant key with a `[fingerprint/path]` origin (Core's
+    /// `OriginPubkeyProvider` around a `ConstPubkeyProvider`, written with `h`).
+    pub fn with_origin(pubkey: Vec<u8>, fingerprint: [u8; 4], path: Vec<u32>) -> KeyExpr {
+        KeyExpr {
+            origin: Some((fingerprint, path)),
+            source: Source::Const {
+                pubkey,
+                xonly: false,
+            },
+            apostrophe: false,
+        }
+    }
+
+    /// The origin of the key at `pos` (the `KeyOriginInfo` of Core's
+    /// `GetPubKey`): an extended key's own fingerprint and path (with the
+    /// position), or a constant key's own fingerprint, behind the written
+    /// origin if any.
+    pub fn origin_at(&self, pos: u32) -> Option<([u8; 4], Vec<u32>)> {
+        let own = match &self.source {
+            // Core's `ConstPubkeyProvider`: the key's own fingerprint (the
+            // first bytes of its HASH160), no path.
+            Source::Const { pubkey, .. } => {
+                let full = if pubkey.len() == 32 {
+                    [&[0x02][..], pubkey].concat()
+                } else {
+                    pubkey.clone()
+                };
+                let id = hash160::Hash::hash(&full).to_byte_array();
+                Some(([id[0], id[1], id[2], id[3]], Vec::new()))
+            }
+            Source::Bip32 { root, path, derive } => {
+                let mut p = path.clone();
+                match derive {
+                    DeriveType::No => {}
+                    DeriveType::Unhardened => p.push(pos),
+                    DeriveType::Hardened => p.push(pos | HARDENED),
+                }
+                Some((root.fingerprint().to_bytes(), p))
+            }
+        };
+        match (&self.origin, own) {
+            (Some((fp, path)), Some((_, p))) => {
+                let mut full = path.clone();
+                full.extend(p);
+                Some((*fp, full))
+            }
+            (Some(o), None) => Some(o.clone()),
+            (None, own) => own,
+        }
+    }
+
+    /// The private key at `pos` when `provider` holds the key's secret (a
+    /// WIF key, or an extended private key derived along the path).
+    pub fn secret_at(&self, pos: u32, provider: &SigningProvider) -> Option<Secret> {
+        match &self.source {
+            Source::Const {
+                pubkey,
+                xonly: false,
+            } => provider.get(pubkey).copied(),
+            Source::Const { .. } => None,
+            Source::Bip32 { root, path, derive } => {
+                let secret = provider.get(&root.public_key.serialize())?;
+                let mut full: Vec<ChildNumber> =
+                    path.iter().map(|&p| ChildNumber::from(p)).collect();
+                match derive {
+                    DeriveType::No => {}
+                    DeriveType::Unhardened => full.push(ChildNumber::from(pos)),
+                    DeriveType::Hardened => full.push(ChildNumber::from(pos | HARDENED)),
+                }
+                let xprv = Xpriv {
+                    network: root.network,
+                    depth: root.depth,
+                    parent_fingerprint: root.parent_fingerprint,
+                    child_number: root.child_number,
+                    private_key: secret.key,
+                    chain_code: root.chain_code,
+                };
+                let derived = xprv.derive_priv(&Secp256k1::new(), &full).ok()?;
+                Some(Secret {
+                    key: derived.private_key,
+                    compressed: true,
+                })
+            }
+        }
+    }
+
     /// Whether the key differs by position (ends in `*`).
     pub fn is_range(&self) -> bool {
         matches!(&self.source, Source::Bip32 { derive, .. } if *derive != DeriveType::No)

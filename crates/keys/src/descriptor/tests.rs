@@ -208,3 +208,30 @@ fn infers_miniscript_under_p2wsh() {
         "wsh(and_v(and_v(v:hash160(ffffffffffffffffffffffffffffffffffffffff),v:pk(0250929b74c1a04954b78b4b6035e97a5e078a5a0f28ec96d547bfee9ace803ac0)),older(1)))#gm8xz4fl"
     );
 }
+
+#[test]
+fn inferred_keys_carry_their_origins() {
+    let params = ChainParams::new(ChainType::Regtest);
+    let d = parse(
+        "combo(tprv8ZgxMBicQKsPd7Uf69XL1XwhmjHopUGep8GuEiJDZmbQz6o58LninorQAfcKZWARbtRtfnLcJ5MQ2AtHcQJCCRUcMRvmDUjyEmNUWwx8UbK/0h/0h/*)",
+        &params,
+        false,
+    )
+    .unwrap();
+    let mut known = InferProvider::default();
+    d.collect_known(0, &mut known);
+    let scripts = d.expand(0).unwrap();
+    // combo gives P2PK, P2PKH, P2WPKH, P2SH-P2WPKH; the P2PKH one:
+    let inferred = infer_descriptor(scripts[1].as_bytes(), &known).to_string(&params);
+    assert_eq!(
+        add_checksum(&inferred),
+        "pkh([0c5f9a1e/0h/0h/0]026dbd8b2315f296d36e6b6920b1579ca75569464875c7ebe869b536a7d9503c8c)#rthll0rg"
+    );
+    // Without origins, the bare key.
+    let mut plain = known.clone();
+    plain.origins.clear();
+    assert_eq!(
+        infer_descriptor(scripts[1].as_bytes(), &plain).to_string(&params),
+        "pkh(026dbd8b2315f296d36e6b6920b1579ca75569464875c7ebe869b536a7d9503c8c)"
+    );
+}

@@ -33,6 +33,8 @@ pub fn register(table: &RpcTable, node: &Arc<NodeContext>) {
     table.register(waitforblock(node.clone()));
     table.register(waitforblockheight(node.clone()));
     table.register(syncwithvalidationinterfacequeue());
+    table.register(getdeploymentinfo(node.clone()));
+    table.register(getchaintxstats(node.clone()));
 }
 
 /// Validation notifications are delivered synchronously until the chainstate
@@ -161,21 +163,24 @@ fn getblockchaininfo(node: Arc<NodeContext>) -> RpcCommand {
         let cm = node.chain.lock();
         let tip = cm.tip().expect("the chainstate holds genesis");
         let headers = cm.best_header().map_or(-1, |h| i64::from(h.height));
-        Ok(json!({
-            "chain": node.chain_params.chain_type_string(),
-            "blocks": tip.height,
-            "headers": headers,
-            "bestblockhash": tip.hash.to_string(),
-            "difficulty": float(difficulty_from_bits(tip.header.bits.to_consensus())),
-            "time": tip.header.time,
-            "mediantime": cm.tip_median_time_past().unwrap_or(0),
-            "verificationprogress": float(verification_progress(&node, tip)),
-            "initialblockdownload": ibd,
-            "chainwork": hex::encode(tip.chain_work.to_be_bytes()),
-            "size_on_disk": cm.block_store().current_usage(),
-            "pruned": false,
-            "warnings": "",
-        }))
+        Ok(super::indexes::add_prune_info(
+            &cm,
+            json!({
+                "chain": node.chain_params.chain_type_string(),
+                "blocks": tip.height,
+                "headers": headers,
+                "bestblockhash": tip.hash.to_string(),
+                "difficulty": float(difficulty_from_bits(tip.header.bits.to_consensus())),
+                "time": tip.header.time,
+                "mediantime": cm.tip_median_time_past().unwrap_or(0),
+                "verificationprogress": float(verification_progress(&node, tip)),
+                "initialblockdownload": ibd,
+                "chainwork": hex::encode(tip.chain_work.to_be_bytes()),
+                "size_on_disk": cm.block_store().current_usage(),
+                "pruned": false,
+                "warnings": "",
+            }),
+        ))
     })
 }
 
@@ -282,5 +287,255 @@ pub fn parse_hash_v(text: &str, name: &str) -> Result<BlockHash, RpcError> {
     }
     text.parse().map_err(|_| {
         RpcError::invalid_parameter(format!("{name} must be hexadecimal string (not '{text}')"))
+    })
+}
+
+fn deployment_help() -> Vec<RpcResult> {
+    let r = |t, k, d: &str| RpcResult::new(t, k, d);
+    vec![
+        r(ResultType::Str, "type", "one of \"buried\", \"bip9\""),
+        r(ResultType::Num, "height", "height of the first block which the rules are or will be enforced (only for \"buried\" type, or \"bip9\" type with \"active\" status)").optional(),
+        r(ResultType::Bool, "active", "true if the rules are enforced for the mempool and the next block"),
+        r(ResultType::Obj, "bip9", "status of bip9 softforks (only for \"bip9\" type)").optional().inner(vec![
+            r(ResultType::Num, "bit", "the bit (0-28) in the block version field used to signal this softfork (only for \"started\" and \"locked_in\" status)").optional(),
+            r(ResultType::NumTime, "start_time", "the minimum median time past of a block at which the bit gains its meaning"),
+            r(ResultType::NumTime, "timeout", "the median time past of a block at which the deployment is considered failed if not yet locked in"),
+            r(ResultType::Num, "min_activation_height", "minimum height of blocks for which the rules may be enforced"),
+            r(ResultType::Str, "status", "status of deployment at specified block (one of \"defined\", \"started\", \"locked_in\", \"active\", \"failed\")"),
+            r(ResultType::Num, "since", "height of the first block to which the status applies"),
+            r(ResultType::Str, "status_next", "status of deployment at the next block"),
+            r(ResultType::Obj, "statistics", "numeric statistics about signalling for a softfork (only for \"started\" and \"locked_in\" status)").optional().inner(vec![
+                r(ResultType::Num, "period", "the length in blocks of the signalling period"),
+                r(ResultType::Num, "threshold", "the number of blocks with the version bit set required to activate the feature (only for \"started\" status)").optional(),
+                r(ResultType::Num, "elapsed", "the number of blocks elapsed since the beginning of the current period"),
+                r(ResultType::Num, "count", "the number of blocks with the version bit set in the current period"),
+                r(ResultType::Bool, "possible", "returns false if there are not enough blocks left in this period to pass activation threshold (only for \"started\" status)").optional(),
+            ]),
+            r(ResultType::Str, "signalling", "indicates blocks that signalled with a # and blocks that did not with a -").optional(),
+        ]),
+    ]
+}
+
+/// Core's `DeploymentInfo`: the buried deployments, then the BIP9 ones, as
+/// of the block `id` (their `active` is for the block after it).
+pub fn deployment_info(
+    cm: &widecoin_chainstate::ChainstateManager,
+    versionbits: &widecoin_mining::VersionBitsCache,
+    id: widecoin_chainstate::EntryId,
+) -> Value {
+    use widecoin_chainparams::consensus::{Bip9Deployment, BuriedDeployment, DeploymentPos};
+    use widecoin_mining::versionbits::statistics;
+    use widecoin_mining::ThresholdState;
+    let c = &cm.params().consensus;
+    let index = cm.block_index();
+    let entry = index.entry(id);
+    let mut out = serde_json::Map::new();
+    // Core's order: bip34, bip66, bip65, csv, segwit.
+    for dep in [
+        BuriedDeployment::HeightInCb,
+        BuriedDeployment::DerSig,
+        BuriedDeployment::Cltv,
+        BuriedDeployment::Csv,
+        BuriedDeployment::Segwit,
+    ] {
+        let height = c.deployment_height(dep);
+        if height == i32::MAX {
+            continue;
+        }
+        out.insert(
+            dep.name().to_string(),
+            json!({
+                "type": "buried",
+                "active": i64::from(entry.height) + 1 >= i64::from(height),
+                "height": height,
+            }),
+        );
+    }
+    for pos in DeploymentPos::ALL {
+        let d = c.deployment(pos);
+        if d.start_time == Bip9Deployment::NEVER_ACTIVE {
+            continue;
+        }
+        let next = versionbits.state(index, Some(id), c, pos);
+        let current = versionbits.state(index, entry.prev, c, pos);
+        let has_signal = matches!(current, ThresholdState::Started | ThresholdState::LockedIn);
+        let mut bip9 = serde_json::Map::new();
+        if has_signal {
+            bip9.insert("bit".into(), json!(d.bit));
+        }
+        bip9.insert("start_time".into(), json!(d.start_time));
+        bip9.insert("timeout".into(), json!(d.timeout));
+        bip9.insert(
+            "min_activation_height".into(),
+            json!(d.min_activation_height),
+        );
+        bip9.insert("status".into(), json!(current.name()));
+        bip9.insert(
+            "since".into(),
+            json!(versionbits.state_since_height(index, entry.prev, c, pos)),
+        );
+        bip9.insert("status_next".into(), json!(next.name()));
+        if has_signal {
+            let (stats, signals) = statistics(index, Some(id), c, pos);
+            let mut s = serde_json::Map::new();
+            s.insert("period".into(), json!(stats.period));
+            s.insert("elapsed".into(), json!(stats.elapsed));
+            s.insert("count".into(), json!(stats.count));
+            if current != ThresholdState::LockedIn {
+                s.insert("threshold".into(), json!(stats.threshold));
+                s.insert("possible".into(), json!(stats.possible));
+            }
+            bip9.insert("statistics".into(), Value::Object(s));
+            let sig: String = signals.iter().map(|&b| if b { '#' } else { '-' }).collect();
+            bip9.insert("signalling".into(), json!(sig));
+        }
+        let mut rv = serde_json::Map::new();
+        rv.insert("type".into(), json!("bip9"));
+        if next == ThresholdState::Active {
+            rv.insert(
+                "height".into(),
+                json!(versionbits.state_since_height(index, Some(id), c, pos)),
+            );
+        }
+        rv.insert("active".into(), json!(next == ThresholdState::Active));
+        rv.insert("bip9".into(), Value::Object(bip9));
+        out.insert(pos.name().to_string(), Value::Object(rv));
+    }
+    Value::Object(out)
+}
+
+fn getdeploymentinfo(node: Arc<NodeContext>) -> RpcCommand {
+    let spec = RpcMethod::new(
+        "getdeploymentinfo",
+        "Returns an object containing various state info regarding deployments of consensus changes.",
+        vec![RpcArg::with_default(
+            "blockhash",
+            ArgType::StrHex,
+            json!("hash of current chain tip"),
+            "The block hash at which to query deployment state",
+        )],
+        vec![RpcResult::new(ResultType::Obj, "", "").inner(vec![
+            RpcResult::new(ResultType::Str, "hash", "requested block hash (or tip)"),
+            RpcResult::new(ResultType::Num, "height", "requested block height (or tip)"),
+            RpcResult::new(ResultType::ObjDyn, "deployments", "").inner(vec![RpcResult::new(
+                ResultType::Obj,
+                "xxxx",
+                "name of the deployment",
+            )
+            .inner(deployment_help())]),
+        ])],
+        examples("getdeploymentinfo", "", ""),
+    );
+    RpcCommand::new("blockchain", spec, move |req: &RpcRequest| {
+        // The default is documentation only: no argument means the tip.
+        let hash = match req.param(0) {
+            Value::Null => None,
+            Value::String(text) => Some(parse_hash_v(text, "blockhash")?),
+            _ => Some(parse_hash_v(&req.arg::<String>(0)?, "blockhash")?),
+        };
+        let cm = node.chain.lock();
+        let id = match hash {
+            None => cm
+                .active_chain()
+                .tip()
+                .expect("the chainstate holds genesis"),
+            Some(h) => cm.lookup_id(&h).ok_or_else(|| {
+                RpcError::new(
+                    widecoin_rpc::RpcErrorCode::INVALID_ADDRESS_OR_KEY,
+                    "Block not found",
+                )
+            })?,
+        };
+        let entry = cm.block_index().entry(id);
+        Ok(json!({
+            "hash": entry.hash.to_string(),
+            "height": entry.height,
+            "deployments": deployment_info(&cm, node.miner.versionbits(), id),
+        }))
+    })
+}
+
+fn getchaintxstats(node: Arc<NodeContext>) -> RpcCommand {
+    let r = |t, k, d: &str| RpcResult::new(t, k, d);
+    let spec = RpcMethod::new(
+        "getchaintxstats",
+        "\nCompute statistics about the total number and rate of transactions in the chain.\n",
+        vec![
+            RpcArg::with_hint("nblocks", ArgType::Num, "one month", "Size of the window in number of blocks"),
+            RpcArg::with_hint("blockhash", ArgType::StrHex, "chain tip", "The hash of the block that ends the window."),
+        ],
+        vec![r(ResultType::Obj, "", "").inner(vec![
+            r(ResultType::NumTime, "time", &format!("The timestamp for the final block in the window, expressed in {UNIX_EPOCH_TIME}")),
+            r(ResultType::Num, "txcount", "The total number of transactions in the chain up to that point"),
+            r(ResultType::StrHex, "window_final_block_hash", "The hash of the final block in the window"),
+            r(ResultType::Num, "window_final_block_height", "The height of the final block in the window."),
+            r(ResultType::Num, "window_block_count", "Size of the window in number of blocks"),
+            r(ResultType::Num, "window_tx_count", "The number of transactions in the window. Only returned if \"window_block_count\" is > 0").optional(),
+            r(ResultType::Num, "window_interval", "The elapsed time in the window in seconds. Only returned if \"window_block_count\" is > 0").optional(),
+            r(ResultType::Num, "txrate", "The average rate of transactions per second in the window. Only returned if \"window_interval\" is > 0").optional(),
+        ])],
+        help_example_cli("getchaintxstats", "") + &help_example_rpc("getchaintxstats", "2016"),
+    );
+    RpcCommand::new("blockchain", spec, move |req: &RpcRequest| {
+        let hash = match req.param(1) {
+            Value::Null => None,
+            _ => Some(parse_hash_v(&req.arg::<String>(1)?, "blockhash")?),
+        };
+        let cm = node.chain.lock();
+        let id = match hash {
+            None => cm
+                .active_chain()
+                .tip()
+                .expect("the chainstate holds genesis"),
+            Some(h) => {
+                let id = cm.lookup_id(&h).ok_or_else(|| {
+                    RpcError::new(
+                        widecoin_rpc::RpcErrorCode::INVALID_ADDRESS_OR_KEY,
+                        "Block not found",
+                    )
+                })?;
+                if !cm.active_chain().contains(cm.block_index(), id) {
+                    return Err(RpcError::invalid_parameter("Block is not in main chain"));
+                }
+                id
+            }
+        };
+        let index = cm.block_index();
+        let e = index.entry(id);
+        let height = i64::from(e.height);
+        let blockcount = match req.param(0) {
+            Value::Null => {
+                let month = 30 * 24 * 60 * 60 / cm.params().consensus.pow_target_spacing;
+                month.min(height - 1).max(0)
+            }
+            _ => {
+                let n = i64::from(req.arg::<i32>(0)?);
+                if n < 0 || (n > 0 && n >= height) {
+                    return Err(RpcError::invalid_parameter(
+                        "Invalid block count: should be between 0 and the block's height - 1",
+                    ));
+                }
+                n
+            }
+        };
+        let past = index
+            .ancestor(id, (height - blockcount) as u32)
+            .expect("an ancestor at a lower height");
+        let time_diff = index.median_time_past(id) - index.median_time_past(past);
+        let tx_diff = e.chain_tx as i64 - index.entry(past).chain_tx as i64;
+        let mut out = serde_json::Map::new();
+        out.insert("time".into(), json!(e.header.time));
+        out.insert("txcount".into(), json!(e.chain_tx));
+        out.insert("window_final_block_hash".into(), json!(e.hash.to_string()));
+        out.insert("window_final_block_height".into(), json!(e.height));
+        out.insert("window_block_count".into(), json!(blockcount));
+        if blockcount > 0 {
+            out.insert("window_tx_count".into(), json!(tx_diff));
+            out.insert("window_interval".into(), json!(time_diff));
+            if time_diff > 0 {
+                out.insert("txrate".into(), float(tx_diff as f64 / time_diff as f64));
+            }
+        }
+        Ok(Value::Object(out))
     })
 }

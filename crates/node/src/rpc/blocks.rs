@@ -7,7 +7,9 @@ use std::sync::Arc;
 use bitcoin::consensus::{deserialize, serialize};
 use bitcoin::{Block, BlockHash};
 use serde_json::{json, Value};
-use widecoin_chainstate::{block_status, BlockIndexEntry, ChainstateError, ChainstateManager};
+use widecoin_chainstate::{
+    block_status, BlockIndexEntry, ChainstateError, ChainstateManager, EntryId,
+};
 use widecoin_rpc::{
     help_example_cli, help_example_rpc, ArgType, ResultType, RpcArg, RpcCommand, RpcError,
     RpcErrorCode, RpcMethod, RpcRequest, RpcResult, RpcTable,
@@ -29,10 +31,44 @@ pub fn register(table: &RpcTable, node: &Arc<NodeContext>) {
     table.register(preciousblock(node.clone()));
     table.register(invalidateblock(node.clone()));
     table.register(reconsiderblock(node.clone()));
+    table.register(getblockstats(node.clone()));
+    table.register(verifychain(node.clone()));
+    table.register(submitheader(node.clone()));
 }
 
 fn block_not_found() -> RpcError {
     RpcError::new(RpcErrorCode::INVALID_ADDRESS_OR_KEY, "Block not found")
+}
+
+/// Core's `GetBlockChecked`: the block's data, or why it cannot be read.
+fn block_checked(
+    cm: &ChainstateManager,
+    entry: &BlockIndexEntry,
+) -> Result<Block, RpcError> {
+    if cm.is_block_pruned(entry) {
+        return Err(RpcError::misc("Block not available (pruned data)"));
+    }
+    match cm.get_block(&entry.hash) {
+        Ok(Some(b)) => Ok(b),
+        _ => Err(RpcError::misc("Block not found on disk")),
+    }
+}
+
+/// Core's `GetUndoChecked` (genesis has no undo data).
+fn undo_checked(
+    cm: &ChainstateManager,
+    entry: &BlockIndexEntry,
+) -> Result<widecoin_chainstate::undo::BlockUndo, RpcError> {
+    if entry.height == 0 {
+        return Ok(widecoin_chainstate::undo::BlockUndo::default());
+    }
+    if cm.is_block_pruned(entry) {
+        return Err(RpcError::misc("Undo data not available (pruned data)"));
+    }
+    match cm.get_block_undo(&entry.hash) {
+        Ok(Some(u)) => Ok(u),
+        _ => Err(RpcError::misc("Can't read undo data from disk")),
+    }
 }
 
 /// `blockheaderToJSON`.
@@ -241,13 +277,7 @@ fn getblock(node: Arc<NodeContext>) -> RpcCommand {
         };
         let cm = node.chain.lock();
         let entry = cm.lookup(&hash).ok_or_else(block_not_found)?;
-        let block = match cm.get_block(&hash) {
-            Ok(Some(b)) => b,
-            _ if entry.status & block_status::HAVE_DATA == 0 => {
-                return Err(RpcError::misc("Block not available (not fully downloaded)"))
-            }
-            _ => return Err(RpcError::misc("Block not found on disk")),
-        };
+        let block = block_checked(&cm, entry)?;
         if verbosity <= 0 {
             return Ok(json!(hex::encode(serialize(&block))));
         }
@@ -429,4 +459,431 @@ fn reconsiderblock(node: Arc<NodeContext>) -> RpcCommand {
         "hidden",
         |cm, h| cm.reconsider_block(h),
     )
+}
+
+/// Core's `ParseHashOrHeight`: a height on the active chain, or any known hash.
+fn parse_hash_or_height(cm: &ChainstateManager, param: &Value) -> Result<EntryId, RpcError> {
+    if param.is_number() {
+        let height: i32 = <i32 as widecoin_rpc::FromRpcArg>::from_rpc_arg(param)?;
+        if height < 0 {
+            return Err(RpcError::invalid_parameter(format!(
+                "Target block height {height} is negative"
+            )));
+        }
+        let tip = cm.height();
+        if i64::from(height) > tip {
+            return Err(RpcError::invalid_parameter(format!(
+                "Target block height {height} after current tip {tip}"
+            )));
+        }
+        return Ok(cm
+            .active_chain()
+            .at(height as u32)
+            .expect("height at most the tip's"));
+    }
+    let text: String = <String as widecoin_rpc::FromRpcArg>::from_rpc_arg(param)?;
+    let hash = parse_hash_v(&text, "hash_or_height")?;
+    cm.lookup_id(&hash).ok_or_else(block_not_found)
+}
+
+/// Core's `CalculateTruncatedMedian`.
+fn truncated_median(mut v: Vec<i64>) -> i64 {
+    if v.is_empty() {
+        return 0;
+    }
+    v.sort_unstable();
+    let n = v.len();
+    if n.is_multiple_of(2) {
+        (v[n / 2 - 1] + v[n / 2]) / 2
+    } else {
+        v[n / 2]
+    }
+}
+
+/// Core's `CalculatePercentilesByWeight`: the feerates at the 10th, 25th,
+/// 50th, 75th and 90th percentile weight unit.
+fn percentiles_by_weight(mut scores: Vec<(i64, i64)>, total_weight: i64) -> [i64; 5] {
+    let mut result = [0i64; 5];
+    if scores.is_empty() {
+        return result;
+    }
+    scores.sort_unstable();
+    let tw = total_weight as f64;
+    let marks = [
+        tw / 10.0,
+        tw / 4.0,
+        tw / 2.0,
+        (tw * 3.0) / 4.0,
+        (tw * 9.0) / 10.0,
+    ];
+    let mut next = 0;
+    let mut cumulative: i64 = 0;
+    for (feerate, weight) in &scores {
+        cumulative += weight;
+        while next < 5 && cumulative as f64 >= marks[next] {
+            result[next] = *feerate;
+            next += 1;
+        }
+    }
+    let last = scores.last().expect("not empty").0;
+    for r in result.iter_mut().skip(next) {
+        *r = last;
+    }
+    result
+}
+
+/// Outpoint, height and coinbase flag: what a UTXO costs beyond its output
+/// (Core's `PER_UTXO_OVERHEAD`).
+const PER_UTXO_OVERHEAD: i64 = 36 + 4 + 1;
+/// Core's `MAX_SCRIPT_SIZE`: longer output scripts are unspendable.
+const MAX_SCRIPT_SIZE: usize = 10_000;
+
+fn getblockstats(node: Arc<NodeContext>) -> RpcCommand {
+    let r = |t, k, d: &str| RpcResult::new(t, k, d).optional();
+    let n = ResultType::Num;
+    let spec = RpcMethod::new(
+        "getblockstats",
+        "\nCompute per block statistics for a given window. All amounts are in satoshis.\nIt won't work for some heights with pruning.\n",
+        vec![
+            RpcArg::required("hash_or_height", ArgType::Num, "The block hash or height of the target block")
+                .skip_type_check()
+                .type_str("", "string or numeric"),
+            RpcArg::with_hint("stats", ArgType::Arr, "all values", "Values to plot (see result below)")
+                .inner(vec![
+                    RpcArg::omitted("height", ArgType::Str, "Selected statistic"),
+                    RpcArg::omitted("time", ArgType::Str, "Selected statistic"),
+                ])
+                .oneline("stats"),
+        ],
+        vec![RpcResult::new(ResultType::Obj, "", "").inner(vec![
+            r(n, "avgfee", "Average fee in the block"),
+            r(n, "avgfeerate", "Average feerate (in satoshis per virtual byte)"),
+            r(n, "avgtxsize", "Average transaction size"),
+            r(ResultType::StrHex, "blockhash", "The block hash (to check for potential reorgs)"),
+            r(ResultType::ArrFixed, "feerate_percentiles", "Feerates at the 10th, 25th, 50th, 75th, and 90th percentile weight unit (in satoshis per virtual byte)").inner(vec![
+                RpcResult::new(n, "10th_percentile_feerate", "The 10th percentile feerate"),
+                RpcResult::new(n, "25th_percentile_feerate", "The 25th percentile feerate"),
+                RpcResult::new(n, "50th_percentile_feerate", "The 50th percentile feerate"),
+                RpcResult::new(n, "75th_percentile_feerate", "The 75th percentile feerate"),
+                RpcResult::new(n, "90th_percentile_feerate", "The 90th percentile feerate"),
+            ]),
+            r(n, "height", "The height of the block"),
+            r(n, "ins", "The number of inputs (excluding coinbase)"),
+            r(n, "maxfee", "Maximum fee in the block"),
+            r(n, "maxfeerate", "Maximum feerate (in satoshis per virtual byte)"),
+            r(n, "maxtxsize", "Maximum transaction size"),
+            r(n, "medianfee", "Truncated median fee in the block"),
+            r(n, "mediantime", "The block median time past"),
+            r(n, "mediantxsize", "Truncated median transaction size"),
+            r(n, "minfee", "Minimum fee in the block"),
+            r(n, "minfeerate", "Minimum feerate (in satoshis per virtual byte)"),
+            r(n, "mintxsize", "Minimum transaction size"),
+            r(n, "outs", "The number of outputs"),
+            r(n, "subsidy", "The block subsidy"),
+            r(n, "swtotal_size", "Total size of all segwit transactions"),
+            r(n, "swtotal_weight", "Total weight of all segwit transactions"),
+            r(n, "swtxs", "The number of segwit transactions"),
+            r(n, "time", "The block time"),
+            r(n, "total_out", "Total amount in all outputs (excluding coinbase and thus reward [ie subsidy + totalfee])"),
+            r(n, "total_size", "Total size of all non-coinbase transactions"),
+            r(n, "total_weight", "Total weight of all non-coinbase transactions"),
+            r(n, "totalfee", "The fee total"),
+            r(n, "txs", "The number of transactions (including coinbase)"),
+            r(n, "utxo_increase", "The increase/decrease in the number of unspent outputs (not discounting op_return and similar)"),
+            r(n, "utxo_size_inc", "The increase/decrease in size for the utxo index (not discounting op_return and similar)"),
+            r(n, "utxo_increase_actual", "The increase/decrease in the number of unspent outputs, not counting unspendables"),
+            r(n, "utxo_size_inc_actual", "The increase/decrease in size for the utxo index, not counting unspendables"),
+        ])],
+        help_example_cli("getblockstats", r#"'"00000000c937983704a73af28acdec37b049d214adbda81d7e2a3dd146f6ed09"' '["minfeerate","avgfeerate"]'"#)
+            + &help_example_cli("getblockstats", r#"1000 '["minfeerate","avgfeerate"]'"#)
+            + &help_example_rpc("getblockstats", r#""00000000c937983704a73af28acdec37b049d214adbda81d7e2a3dd146f6ed09", ["minfeerate","avgfeerate"]"#)
+            + &help_example_rpc("getblockstats", r#"1000, ["minfeerate","avgfeerate"]"#),
+    );
+    RpcCommand::new("blockchain", spec, move |req: &RpcRequest| {
+        let cm = node.chain.lock();
+        let id = parse_hash_or_height(&cm, req.param(0))?;
+        let mut selected = std::collections::BTreeSet::new();
+        if !req.param(1).is_null() {
+            let list: Vec<Value> = req.arg(1)?;
+            for v in &list {
+                selected.insert(<String as widecoin_rpc::FromRpcArg>::from_rpc_arg(v)?);
+            }
+        }
+        let entry = cm.block_index().entry(id).clone();
+        let block = block_checked(&cm, &entry)?;
+        let undo = undo_checked(&cm, &entry)?;
+        let subsidy = widecoin_chainparams::get_block_subsidy(entry.height, &cm.params().consensus);
+        let mediantime = cm.median_time_past(&entry.hash).unwrap_or(0);
+        drop(cm);
+        let stats = block_stats(&block, &undo, entry.height, subsidy).map_err(RpcError::misc)?;
+        let mut all = serde_json::Map::new();
+        let txs = block.txdata.len() as i64;
+        all.insert(
+            "avgfee".into(),
+            json!(if txs > 1 {
+                stats.totalfee / (txs - 1)
+            } else {
+                0
+            }),
+        );
+        all.insert(
+            "avgfeerate".into(),
+            json!(if stats.total_weight > 0 {
+                stats.totalfee * 4 / stats.total_weight
+            } else {
+                0
+            }),
+        );
+        all.insert(
+            "avgtxsize".into(),
+            json!(if txs > 1 {
+                stats.total_size / (txs - 1)
+            } else {
+                0
+            }),
+        );
+        all.insert("blockhash".into(), json!(entry.hash.to_string()));
+        all.insert(
+            "feerate_percentiles".into(),
+            json!(percentiles_by_weight(stats.feerates, stats.total_weight)),
+        );
+        all.insert("height".into(), json!(entry.height));
+        all.insert("ins".into(), json!(stats.inputs));
+        all.insert("maxfee".into(), json!(stats.maxfee));
+        all.insert("maxfeerate".into(), json!(stats.maxfeerate));
+        all.insert("maxtxsize".into(), json!(stats.maxtxsize));
+        all.insert("medianfee".into(), json!(truncated_median(stats.fees)));
+        all.insert("mediantime".into(), json!(mediantime));
+        all.insert(
+            "mediantxsize".into(),
+            json!(truncated_median(stats.txsizes)),
+        );
+        all.insert("minfee".into(), json!(stats.minfee.unwrap_or(0)));
+        all.insert("minfeerate".into(), json!(stats.minfeerate.unwrap_or(0)));
+        all.insert("mintxsize".into(), json!(stats.mintxsize.unwrap_or(0)));
+        all.insert("outs".into(), json!(stats.outputs));
+        all.insert("subsidy".into(), json!(subsidy));
+        all.insert("swtotal_size".into(), json!(stats.swtotal_size));
+        all.insert("swtotal_weight".into(), json!(stats.swtotal_weight));
+        all.insert("swtxs".into(), json!(stats.swtxs));
+        all.insert("time".into(), json!(entry.header.time));
+        all.insert("total_out".into(), json!(stats.total_out));
+        all.insert("total_size".into(), json!(stats.total_size));
+        all.insert("total_weight".into(), json!(stats.total_weight));
+        all.insert("totalfee".into(), json!(stats.totalfee));
+        all.insert("txs".into(), json!(txs));
+        all.insert("utxo_increase".into(), json!(stats.outputs - stats.inputs));
+        all.insert("utxo_size_inc".into(), json!(stats.utxo_size_inc));
+        all.insert(
+            "utxo_increase_actual".into(),
+            json!(stats.utxos - stats.inputs),
+        );
+        all.insert(
+            "utxo_size_inc_actual".into(),
+            json!(stats.utxo_size_inc_actual),
+        );
+        if selected.is_empty() {
+            return Ok(Value::Object(all));
+        }
+        let mut out = serde_json::Map::new();
+        for stat in selected {
+            match all.get(&stat) {
+                Some(v) => {
+                    out.insert(stat, v.clone());
+                }
+                None => {
+                    return Err(RpcError::invalid_parameter(format!(
+                        "Invalid selected statistic '{stat}'"
+                    )))
+                }
+            }
+        }
+        Ok(Value::Object(out))
+    })
+}
+
+/// The sums `getblockstats` reports, over the block and its undo data.
+#[derive(Default)]
+struct BlockStats {
+    inputs: i64,
+    outputs: i64,
+    utxos: i64,
+    utxo_size_inc: i64,
+    utxo_size_inc_actual: i64,
+    total_out: i64,
+    totalfee: i64,
+    maxfee: i64,
+    minfee: Option<i64>,
+    maxfeerate: i64,
+    minfeerate: Option<i64>,
+    maxtxsize: i64,
+    mintxsize: Option<i64>,
+    total_size: i64,
+    total_weight: i64,
+    swtxs: i64,
+    swtotal_size: i64,
+    swtotal_weight: i64,
+    fees: Vec<i64>,
+    txsizes: Vec<i64>,
+    /// (feerate, weight) per non-coinbase transaction.
+    feerates: Vec<(i64, i64)>,
+}
+
+fn output_size(out: &bitcoin::TxOut) -> i64 {
+    serialize(out).len() as i64 + PER_UTXO_OVERHEAD
+}
+
+fn block_stats(
+    block: &Block,
+    undo: &widecoin_chainstate::undo::BlockUndo,
+    height: u32,
+    _subsidy: u64,
+) -> Result<BlockStats, String> {
+    let mut s = BlockStats::default();
+    for (i, tx) in block.txdata.iter().enumerate() {
+        s.outputs += tx.output.len() as i64;
+        let mut tx_out: i64 = 0;
+        for out in &tx.output {
+            tx_out += out.value.to_sat() as i64;
+            let size = output_size(out);
+            s.utxo_size_inc += size;
+            if height == 0 {
+                continue;
+            }
+            let spk = &out.script_pubkey;
+            if spk.is_op_return() || spk.len() > MAX_SCRIPT_SIZE {
+                continue;
+            }
+            s.utxos += 1;
+            s.utxo_size_inc_actual += size;
+        }
+        if tx.is_coinbase() {
+            continue;
+        }
+        s.inputs += tx.input.len() as i64;
+        s.total_out += tx_out;
+        let size = tx.total_size() as i64;
+        s.txsizes.push(size);
+        s.maxtxsize = s.maxtxsize.max(size);
+        s.mintxsize = Some(s.mintxsize.map_or(size, |m| m.min(size)));
+        s.total_size += size;
+        let weight = tx.weight().to_wu() as i64;
+        s.total_weight += weight;
+        if tx.input.iter().any(|inp| !inp.witness.is_empty()) {
+            s.swtxs += 1;
+            s.swtotal_size += size;
+            s.swtotal_weight += weight;
+        }
+        let txundo = undo
+            .txs
+            .get(i - 1)
+            .ok_or_else(|| "Can't read undo data from disk".to_string())?;
+        let mut tx_in: i64 = 0;
+        for coin in &txundo.prevouts {
+            tx_in += coin.output.value.to_sat() as i64;
+            let size = output_size(&coin.output);
+            s.utxo_size_inc -= size;
+            s.utxo_size_inc_actual -= size;
+        }
+        let fee = tx_in - tx_out;
+        s.fees.push(fee);
+        s.maxfee = s.maxfee.max(fee);
+        s.minfee = Some(s.minfee.map_or(fee, |m| m.min(fee)));
+        s.totalfee += fee;
+        let feerate = if weight > 0 { fee * 4 / weight } else { 0 };
+        s.feerates.push((feerate, weight));
+        s.maxfeerate = s.maxfeerate.max(feerate);
+        s.minfeerate = Some(s.minfeerate.map_or(feerate, |m| m.min(feerate)));
+    }
+    Ok(s)
+}
+
+fn verifychain(node: Arc<NodeContext>) -> RpcCommand {
+    use widecoin_chainstate::verify::CHECKLEVEL_DOC;
+    let doc: Vec<String> = CHECKLEVEL_DOC.iter().map(|l| format!("- {l}")).collect();
+    let spec = RpcMethod::new(
+        "verifychain",
+        "\nVerifies blockchain database.\n",
+        vec![
+            RpcArg::with_hint(
+                "checklevel",
+                ArgType::Num,
+                &format!("{}, range=0-4", widecoin_chainstate::DEFAULT_CHECKLEVEL),
+                &format!(
+                    "How thorough the block verification is:\n{}",
+                    doc.join("\n")
+                ),
+            ),
+            RpcArg::with_hint(
+                "nblocks",
+                ArgType::Num,
+                &format!("{}, 0=all", widecoin_chainstate::DEFAULT_CHECKBLOCKS),
+                "The number of blocks to check.",
+            ),
+        ],
+        vec![RpcResult::new(
+            ResultType::Bool,
+            "",
+            "Verification finished successfully. If false, check debug.log for reason.",
+        )],
+        help_example_cli("verifychain", "") + &help_example_rpc("verifychain", ""),
+    );
+    RpcCommand::new("blockchain", spec, move |req: &RpcRequest| {
+        let level = match req.param(0) {
+            Value::Null => widecoin_chainstate::DEFAULT_CHECKLEVEL,
+            _ => i64::from(req.arg::<i32>(0)?),
+        };
+        let depth = match req.param(1) {
+            Value::Null => widecoin_chainstate::DEFAULT_CHECKBLOCKS,
+            _ => i64::from(req.arg::<i32>(1)?),
+        };
+        let shutdown = node.shutdown.clone();
+        let mut cm = node.chain.lock();
+        let result = cm
+            .verify_db(level, depth, &|| shutdown.is_requested())
+            .map_err(|e| RpcError::new(RpcErrorCode::DATABASE_ERROR, e.to_string()))?;
+        Ok(json!(
+            result == widecoin_chainstate::VerifyDbResult::Success
+        ))
+    })
+}
+
+fn submitheader(node: Arc<NodeContext>) -> RpcCommand {
+    let spec = RpcMethod::new(
+        "submitheader",
+        "\nDecode the given hexdata as a header and submit it as a candidate chain tip if valid.\nThrows when the header is invalid.\n",
+        vec![RpcArg::required("hexdata", ArgType::StrHex, "the hex-encoded block header data")],
+        vec![RpcResult::new(ResultType::None, "", "None")],
+        help_example_cli("submitheader", "\"aabbcc\"") + &help_example_rpc("submitheader", "\"aabbcc\""),
+    );
+    RpcCommand::new("mining", spec, move |req: &RpcRequest| {
+        let text: String = req.arg(0)?;
+        let header: Option<bitcoin::block::Header> = hex::decode(&text)
+            .ok()
+            .filter(|b| b.len() >= 80)
+            .and_then(|b| deserialize(&b[..80]).ok());
+        let header = header.ok_or_else(|| {
+            RpcError::new(
+                RpcErrorCode::DESERIALIZATION_ERROR,
+                "Block header decode failed",
+            )
+        })?;
+        let mut cm = node.chain.lock();
+        if cm.lookup(&header.prev_blockhash).is_none() {
+            return Err(RpcError::new(
+                RpcErrorCode::VERIFY_ERROR,
+                format!(
+                    "Must submit previous header ({}) first",
+                    header.prev_blockhash
+                ),
+            ));
+        }
+        match cm.process_new_block_headers(&[header]) {
+            Ok(()) => Ok(Value::Null),
+            Err(ChainstateError::Invalid(e)) => {
+                Err(RpcError::new(RpcErrorCode::VERIFY_ERROR, e.reject_reason()))
+            }
+            Err(e) => Err(RpcError::new(RpcErrorCode::VERIFY_ERROR, e.to_string())),
+        }
+    })
 }

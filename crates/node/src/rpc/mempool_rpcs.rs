@@ -9,14 +9,17 @@ use bitcoin::{OutPoint, Transaction, Txid};
 use serde_json::{json, Map, Value};
 use widecoin_keys::script::has_valid_ops;
 use widecoin_mempool::standard::is_unspendable;
-use widecoin_mempool::{FeeRate, TxRejection, TxValidationResult, MAX_PACKAGE_COUNT};
+use widecoin_mempool::{
+    is_child_with_parents_tree, AcceptArgs, FeeRate, PackageAcceptResult, PackageValidationResult,
+    TxOutcome, TxRejection, TxValidationResult, MAX_PACKAGE_COUNT,
+};
 use widecoin_rpc::{
     help_example_cli, help_example_rpc, ArgType, ResultType, RpcArg, RpcCommand, RpcError,
     RpcErrorCode, RpcMethod, RpcRequest, RpcResult, RpcTable,
 };
 
 use super::blockchain::parse_hash_v;
-use super::rawtransaction::{decode_hex_tx, decode_tx_doc};
+use super::rawtransaction::{decode_hex_tx, decode_tx_doc, script_pub_key_doc};
 use super::tx_json::{tx_to_univ, TxVerbosity};
 use super::util::amount;
 use crate::context::NodeContext;
@@ -25,23 +28,13 @@ use crate::txpool::ChainAdapter;
 pub fn register(table: &RpcTable, node: &Arc<NodeContext>) {
     table.register(sendrawtransaction(node.clone()));
     table.register(testmempoolaccept(node.clone()));
+    table.register(submitpackage(node.clone()));
     table.register(getrawtransaction(node.clone()));
 }
 
 /// Core's `AmountFromValue`: a JSON number or string with at most `decimals` decimals.
-fn amount_from_value(v: &Value, decimals: usize) -> Result<i64, RpcError> {
-    let text = match v {
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => s.clone(),
-        _ => return Err(RpcError::type_error("Amount is not a number or string")),
-    };
-    let sats = crate::interaction::parse_money(&text)
-        .filter(|_| {
-            text.split_once('.')
-                .is_none_or(|(_, f)| f.len() <= decimals)
-        })
-        .ok_or_else(|| RpcError::type_error("Invalid amount"))?;
-    Ok(sats)
+fn amount_from_value(v: &Value, decimals: u32) -> Result<i64, RpcError> {
+    super::rawtx_create::amount_from_value_decimals(v, decimals)
 }
 
 /// `maxfeerate` (default `DEFAULT_MAX_RAW_TX_FEE_RATE`, 0.10 per kvB).
@@ -129,7 +122,12 @@ fn broadcast(node: &NodeContext, tx: &Transaction, max_fee: i64) -> Result<(), R
         }
     }
     let mut pool = node.pool.lock();
-    if pool.get(&txid).is_some() {
+    if let Some(entry) = pool.get(&txid) {
+        // Core re-announces the pool's version (its wtxid may differ).
+        let wtxid = entry.wtxid;
+        drop(pool);
+        drop(cm);
+        crate::p2p::relay_transaction(node, txid, wtxid);
         return Ok(());
     }
     let now = widecoin_common::time::get_time();
@@ -144,8 +142,13 @@ fn broadcast(node: &NodeContext, tx: &Transaction, max_fee: i64) -> Result<(), R
             ));
         }
     }
-    pool.accept(tx, &chain, now)
+    let accepted = pool
+        .accept(tx, &chain, now)
         .map_err(|e| rejection_error(&e))?;
+    pool.add_unbroadcast(&txid);
+    drop(pool);
+    drop(cm);
+    crate::p2p::relay_transaction(node, txid, accepted.wtxid);
     Ok(())
 }
 
@@ -203,51 +206,204 @@ fn testmempoolaccept(node: Arc<NodeContext>) -> RpcCommand {
             })?;
             txs.push(tx);
         }
-        if txs.len() > 1 {
-            return Err(RpcError::invalid_parameter(
-                "Package acceptance is not supported yet",
-            ));
-        }
-        let tx = &txs[0];
-        let result = {
+        let now = widecoin_common::time::get_time();
+        let package_result = {
             let cm = node.chain.lock();
-            let pool = node.pool.lock();
-            pool.test_accept(tx, &ChainAdapter(&cm), widecoin_common::time::get_time())
-        };
-        let mut out = Map::new();
-        out.insert("txid".into(), json!(tx.compute_txid().to_string()));
-        out.insert("wtxid".into(), json!(tx.compute_wtxid().to_string()));
-        match result {
-            Ok(r) => {
-                let max_fee = max_rate.get_fee(r.vsize as u32);
-                if max_fee != 0 && r.fee > max_fee {
-                    out.insert("allowed".into(), json!(false));
-                    out.insert("reject-reason".into(), json!("max-fee-exceeded"));
-                } else {
-                    out.insert("allowed".into(), json!(true));
-                    out.insert("vsize".into(), json!(r.vsize));
-                    let rate = FeeRate::from_fee_and_vsize(r.fee, r.vsize as u32);
-                    out.insert(
-                        "fees".into(),
-                        json!({
-                            "base": amount(r.fee),
-                            "effective-feerate": amount(rate.fee_per_k()),
-                            "effective-includes": [r.wtxid.to_string()],
-                        }),
-                    );
+            let mut pool = node.pool.lock();
+            let chain = ChainAdapter(&cm);
+            if txs.len() > 1 {
+                pool.accept_multiple(&txs, &chain, AcceptArgs::package_test(now))
+            } else {
+                let outcome = match pool.test_accept(&txs[0], &chain, now) {
+                    Ok(r) => TxOutcome::Valid(r),
+                    Err(e) => TxOutcome::Invalid(e),
+                };
+                PackageAcceptResult {
+                    failure: None,
+                    results: [(txs[0].compute_wtxid(), outcome)].into_iter().collect(),
                 }
             }
-            Err(e) => {
-                out.insert("allowed".into(), json!(false));
-                let reason = if e.result == TxValidationResult::MissingInputs {
-                    "missing-inputs".to_owned()
-                } else {
-                    e.reason
-                };
-                out.insert("reject-reason".into(), json!(reason));
+        };
+        let package_error = package_result
+            .failure
+            .as_ref()
+            .filter(|f| f.result == PackageValidationResult::Policy)
+            .map(|f| f.reason.clone());
+        let mut rpc_result = Vec::with_capacity(txs.len());
+        let mut exit_early = false;
+        for tx in &txs {
+            let mut out = Map::new();
+            out.insert("txid".into(), json!(tx.compute_txid().to_string()));
+            out.insert("wtxid".into(), json!(tx.compute_wtxid().to_string()));
+            if let Some(reason) = &package_error {
+                out.insert("package-error".into(), json!(reason));
+            }
+            let found = package_result.results.get(&tx.compute_wtxid());
+            let Some(outcome) = found.filter(|_| !exit_early) else {
+                rpc_result.push(Value::Object(out));
+                continue;
+            };
+            match outcome {
+                TxOutcome::Valid(r) => {
+                    let max_fee = max_rate.get_fee(r.vsize as u32);
+                    if max_fee != 0 && r.fee > max_fee {
+                        out.insert("allowed".into(), json!(false));
+                        out.insert("reject-reason".into(), json!("max-fee-exceeded"));
+                        exit_early = true;
+                    } else {
+                        out.insert("allowed".into(), json!(true));
+                        out.insert("vsize".into(), json!(r.vsize));
+                        out.insert("fees".into(), fees_json(r));
+                    }
+                }
+                TxOutcome::Invalid(e) => {
+                    out.insert("allowed".into(), json!(false));
+                    let reason = if e.result == TxValidationResult::MissingInputs {
+                        "missing-inputs".to_owned()
+                    } else {
+                        e.reason.clone()
+                    };
+                    out.insert("reject-reason".into(), json!(reason));
+                }
+                TxOutcome::InMempool { .. } | TxOutcome::DifferentWitness { .. } => {}
+            }
+            rpc_result.push(Value::Object(out));
+        }
+        Ok(json!(rpc_result))
+    })
+}
+
+/// The `fees` object of an accepted transaction.
+fn fees_json(r: &widecoin_mempool::AcceptResult) -> Value {
+    let includes: Vec<String> = r.effective_includes.iter().map(|w| w.to_string()).collect();
+    json!({
+        "base": amount(r.fee),
+        "effective-feerate": amount(r.effective_feerate.fee_per_k()),
+        "effective-includes": includes,
+    })
+}
+
+/// Core's `submitpackage`.
+fn submitpackage(node: Arc<NodeContext>) -> RpcCommand {
+    let r = RpcResult::new;
+    let spec = RpcMethod::new(
+        "submitpackage",
+        "Submit a package of raw transactions (serialized, hex-encoded) to local node.\nThe package must consist of a child with its parents, and none of the parents may depend on one another.\nThe package will be validated according to consensus and mempool policy rules. If all transactions pass, they will be accepted to mempool.\nThis RPC is experimental and the interface may be unstable. Refer to doc/policy/packages.md for documentation on package policies.\nWarning: successful submission does not mean the transactions will propagate throughout the network.\n",
+        vec![RpcArg::required("package", ArgType::Arr, "An array of raw transactions.")
+            .inner(vec![RpcArg::omitted("rawtx", ArgType::StrHex, "")])],
+        vec![r(ResultType::Obj, "", "").inner(vec![
+            r(ResultType::ObjDyn, "tx-results", "transaction results keyed by wtxid").inner(vec![
+                r(ResultType::Obj, "wtxid", "transaction wtxid").inner(vec![
+                    r(ResultType::StrHex, "txid", "The transaction hash in hex"),
+                    r(ResultType::StrHex, "other-wtxid", "The wtxid of a different transaction with the same txid but different witness found in the mempool. This means the submitted transaction was ignored.").optional(),
+                    r(ResultType::Num, "vsize", "Virtual transaction size as defined in BIP 141."),
+                    r(ResultType::Obj, "fees", "Transaction fees").inner(vec![
+                        r(ResultType::StrAmount, "base", "transaction fee in WCN"),
+                        r(ResultType::StrAmount, "effective-feerate", "if the transaction was not already in the mempool, the effective feerate in WCN per KvB. For example, the package feerate and/or feerate with modified fees from prioritisetransaction.").optional(),
+                        r(ResultType::Arr, "effective-includes", "if effective-feerate is provided, the wtxids of the transactions whose fees and vsizes are included in effective-feerate.").optional()
+                            .inner(vec![r(ResultType::StrHex, "", "transaction wtxid in hex")]),
+                    ]),
+                ]),
+            ]),
+            r(ResultType::Arr, "replaced-transactions", "List of txids of replaced transactions").optional()
+                .inner(vec![r(ResultType::StrHex, "", "The transaction id")]),
+        ])],
+        help_example_cli("testmempoolaccept", "[rawtx1, rawtx2]")
+            + &help_example_cli("submitpackage", "[rawtx1, rawtx2]"),
+    );
+    RpcCommand::new("rawtransactions", spec, move |req: &RpcRequest| {
+        let raw: Vec<Value> = req.arg(0)?;
+        if raw.is_empty() || raw.len() > MAX_PACKAGE_COUNT {
+            return Err(RpcError::invalid_parameter(format!(
+                "Array must contain between 1 and {MAX_PACKAGE_COUNT} transactions."
+            )));
+        }
+        let mut txs = Vec::with_capacity(raw.len());
+        for v in &raw {
+            let text = v.as_str().ok_or_else(|| {
+                RpcError::type_error(widecoin_rpc::type_error_message(v, "string"))
+            })?;
+            let tx = decode_hex_tx(text, true, true).ok_or_else(|| {
+                RpcError::new(
+                    RpcErrorCode::DESERIALIZATION_ERROR,
+                    format!("TX decode failed: {text} Make sure the tx has at least one input."),
+                )
+            })?;
+            txs.push(tx);
+        }
+        if !is_child_with_parents_tree(&txs) {
+            return Err(RpcError::new(
+                RpcErrorCode::VERIFY_ERROR,
+                "package topology disallowed. not child-with-parents or parents depend on each other.",
+            ));
+        }
+        let result = {
+            let cm = node.chain.lock();
+            let mut pool = node.pool.lock();
+            pool.accept_package(
+                &txs,
+                &ChainAdapter(&cm),
+                AcceptArgs::package_child_with_parents(widecoin_common::time::get_time()),
+            )
+        };
+        if let Some(f) = &result.failure {
+            match f.result {
+                PackageValidationResult::Policy | PackageValidationResult::MempoolError => {
+                    return Err(RpcError::new(RpcErrorCode::VERIFY_ERROR, f.reason.clone()));
+                }
+                PackageValidationResult::Tx => {
+                    for tx in &txs {
+                        if let Some(TxOutcome::Invalid(e)) = result.results.get(&tx.compute_wtxid())
+                        {
+                            return Err(RpcError::new(
+                                RpcErrorCode::VERIFY_REJECTED,
+                                format!("{} failed: {}", tx.compute_txid(), e.reason),
+                            ));
+                        }
+                    }
+                    return Err(RpcError::new(RpcErrorCode::VERIFY_ERROR, f.reason.clone()));
+                }
             }
         }
-        Ok(json!([Value::Object(out)]))
+        // Core's BroadcastTransaction for each: all are in the pool now, so each is relayed
+        // under the pool's wtxid.
+        for tx in &txs {
+            let txid = tx.compute_txid();
+            let wtxid = node.pool.lock().get(&txid).map(|e| e.wtxid);
+            if let Some(wtxid) = wtxid {
+                crate::p2p::relay_transaction(&node, txid, wtxid);
+            }
+        }
+        let mut tx_results = Map::new();
+        let mut replaced = std::collections::BTreeSet::new();
+        for tx in &txs {
+            let wtxid = tx.compute_wtxid();
+            let mut inner = Map::new();
+            inner.insert("txid".into(), json!(tx.compute_txid().to_string()));
+            match result.results.get(&wtxid) {
+                Some(TxOutcome::DifferentWitness { other_wtxid }) => {
+                    inner.insert("other-wtxid".into(), json!(other_wtxid.to_string()));
+                }
+                Some(TxOutcome::Valid(r)) => {
+                    inner.insert("vsize".into(), json!(r.vsize));
+                    inner.insert("fees".into(), fees_json(r));
+                    for t in &r.replaced {
+                        replaced.insert(t.compute_txid().to_string());
+                    }
+                }
+                Some(TxOutcome::InMempool { vsize, fee }) => {
+                    inner.insert("vsize".into(), json!(vsize));
+                    inner.insert("fees".into(), json!({"base": amount(*fee)}));
+                }
+                _ => {}
+            }
+            tx_results.insert(wtxid.to_string(), Value::Object(inner));
+        }
+        tracing::info!("DEBUGPKG {:?} {:?}", tx_results, result.results);
+        Ok(json!({
+            "tx-results": tx_results,
+            "replaced-transactions": replaced.into_iter().collect::<Vec<_>>(),
+        }))
     })
 }
 
@@ -273,6 +429,21 @@ fn getrawtransaction(node: Arc<NodeContext>) -> RpcCommand {
         vec![
             r(ResultType::Str, "data", "The serialized transaction as a hex-encoded string for 'txid'").cond("if verbosity is not set or set to 0"),
             r(ResultType::Obj, "", "").cond("if verbosity is set to 1").inner(verbose1),
+            r(ResultType::Obj, "", "").cond("for verbosity = 2").inner(vec![
+                r(ResultType::Elision, "", "Same output as verbosity = 1"),
+                r(ResultType::Num, "fee", "transaction fee in WCN, omitted if block undo data is not available").optional(),
+                r(ResultType::Arr, "vin", "").inner(vec![
+                    r(ResultType::Obj, "", "utxo being spent").inner(vec![
+                        r(ResultType::Elision, "", "Same output as verbosity = 1"),
+                        r(ResultType::Obj, "prevout", "The previous output, omitted if block undo data is not available").optional().inner(vec![
+                            r(ResultType::Bool, "generated", "Coinbase or not"),
+                            r(ResultType::Num, "height", "The height of the prevout"),
+                            r(ResultType::StrAmount, "value", "The value in WCN"),
+                            r(ResultType::Obj, "scriptPubKey", "").inner(script_pub_key_doc()),
+                        ]),
+                    ]),
+                ]),
+            ]),
         ],
         help_example_cli("getrawtransaction", "\"mytxid\"")
             + &help_example_cli("getrawtransaction", "\"mytxid\" 1")
@@ -295,6 +466,18 @@ fn getrawtransaction(node: Arc<NodeContext>) -> RpcCommand {
                 .arg::<i64>(1)
                 .map_err(|_| RpcError::type_error(widecoin_rpc::type_error_message(v, "number")))?,
         };
+        // -txindex: a confirmed transaction without a block hash.
+        if !req.has_param(2) {
+            if let Some(found) = super::indexes::txindex_getrawtransaction(&node, &txid, verbosity)?
+            {
+                if verbosity >= 2 {
+                    if let Some(detailed) = with_block_prevouts(&node, &txid, &found) {
+                        return Ok(detailed);
+                    }
+                }
+                return Ok(found);
+            }
+        }
         let cm = node.chain.lock();
         let block_hash = if req.has_param(2) {
             let text: String = req.arg(2)?;
@@ -369,4 +552,35 @@ fn getrawtransaction(node: Arc<NodeContext>) -> RpcCommand {
         }
         Ok(Value::Object(result))
     })
+}
+
+/// Verbosity 2 of a transaction found through `-txindex`: `found` (the
+/// verbosity-1 answer, with its "blockhash") with the fee and the prevouts
+/// from the block's undo data, or `None` for a coinbase or when the block or
+/// its undo data is not available (Core answers verbosity 1 then).
+fn with_block_prevouts(node: &NodeContext, txid: &Txid, found: &Value) -> Option<Value> {
+    let hash: bitcoin::BlockHash = found.get("blockhash")?.as_str()?.parse().ok()?;
+    let cm = node.chain.lock();
+    let block = cm.get_block(&hash).ok()??;
+    let pos = block
+        .txdata
+        .iter()
+        .position(|t| t.compute_txid() == *txid)?;
+    if pos == 0 {
+        return None;
+    }
+    let undo = cm.get_block_undo(&hash).ok()??.txs.get(pos - 1).cloned()?;
+    let detailed = tx_to_univ(
+        &block.txdata[pos],
+        None,
+        true,
+        Some(&undo),
+        TxVerbosity::DetailsAndPrevout,
+        &node.chain_params,
+    );
+    let (Value::Object(mut out), Value::Object(extra)) = (found.clone(), detailed) else {
+        return None;
+    };
+    out.extend(extra);
+    Some(Value::Object(out))
 }

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 use widecoin_rpc::{
-    help_example_cli, help_example_rpc, ResultType, RpcCommand, RpcMethod, RpcRequest, RpcResult,
-    RpcTable,
+    help_example_cli, help_example_rpc, ArgType, ResultType, RpcArg, RpcCommand, RpcError,
+    RpcErrorCode, RpcMethod, RpcRequest, RpcResult, RpcTable,
 };
 
 use super::util::amount;
@@ -35,16 +35,54 @@ const NETWORKS: [(&str, bool); 5] = [
     ("cjdns", false),
 ];
 
-pub fn services_names(services: u64) -> Vec<&'static str> {
-    SERVICE_NAMES
-        .iter()
-        .filter(|(bit, _)| services & bit != 0)
-        .map(|(_, name)| *name)
+/// Core's `GetServicesNames`: every set bit, lowest first; bits without a
+/// name show as `UNKNOWN[2^n]`.
+pub fn services_names(services: u64) -> Vec<String> {
+    (0..64)
+        .map(|i| 1u64 << i)
+        .filter(|bit| services & bit != 0)
+        .map(|bit| {
+            SERVICE_NAMES
+                .iter()
+                .find(|(b, _)| *b == bit)
+                .map(|(_, name)| name.to_string())
+                .unwrap_or_else(|| format!("UNKNOWN[2^{}]", bit.trailing_zeros()))
+        })
         .collect()
 }
 
 pub fn register(table: &RpcTable, node: &Arc<NodeContext>) {
     table.register(getnetworkinfo(node.clone()));
+    table.register(setnetworkactive(node.clone()));
+}
+
+fn setnetworkactive(node: Arc<NodeContext>) -> RpcCommand {
+    let spec = RpcMethod::new(
+        "setnetworkactive",
+        "\nDisable/enable all p2p network activity.\n",
+        vec![RpcArg::required(
+            "state",
+            ArgType::Bool,
+            "true to enable networking, false to disable",
+        )],
+        vec![RpcResult::new(
+            ResultType::Bool,
+            "",
+            "The value that was passed in",
+        )],
+        String::new(),
+    );
+    RpcCommand::new("network", spec, move |req: &RpcRequest| {
+        let state: bool = req.arg(0)?;
+        let connman = node.connman.get().ok_or_else(|| {
+            RpcError::new(
+                RpcErrorCode::CLIENT_P2P_DISABLED,
+                "Error: Peer-to-peer functionality missing or disabled",
+            )
+        })?;
+        connman.set_network_active(state);
+        Ok(json!(connman.network_active()))
+    })
 }
 
 fn getnetworkinfo(node: Arc<NodeContext>) -> RpcCommand {
@@ -156,11 +194,21 @@ fn getnetworkinfo(node: Arc<NodeContext>) -> RpcCommand {
     );
     RpcCommand::new("network", spec, move |_req: &RpcRequest| {
         let net = &node.network;
-        let counts = node
-            .connman
-            .get()
-            .map(|c| c.connection_counts())
-            .unwrap_or_default();
+        let connman = node.connman.get();
+        let counts = connman.map(|c| c.connection_counts()).unwrap_or_default();
+        let network_active = connman.map_or(net.network_active, |c| c.network_active());
+        let local_addresses: Vec<Value> = connman
+            .map(|c| c.local_addresses())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(service, score)| {
+                json!({
+                    "address": service.addr.to_string(),
+                    "port": service.port,
+                    "score": score,
+                })
+            })
+            .collect();
         let networks: Vec<Value> = NETWORKS
             .iter()
             .map(|(name, reachable)| {
@@ -181,14 +229,14 @@ fn getnetworkinfo(node: Arc<NodeContext>) -> RpcCommand {
             "localservicesnames": services_names(net.local_services),
             "localrelay": net.relay_txes,
             "timeoffset": 0,
-            "networkactive": net.network_active,
+            "networkactive": network_active,
             "connections": counts.inbound + counts.outbound,
             "connections_in": counts.inbound,
             "connections_out": counts.outbound,
             "networks": networks,
             "relayfee": amount(node.mempool.min_relay_feerate),
             "incrementalfee": amount(node.mempool.incremental_relay_feerate),
-            "localaddresses": [],
+            "localaddresses": local_addresses,
             "warnings": "",
         }))
     })
@@ -203,6 +251,10 @@ mod tests {
         assert_eq!(
             services_names(0x409),
             ["NETWORK", "WITNESS", "NETWORK_LIMITED"]
+        );
+        assert_eq!(
+            services_names((1 << 4) | (1 << 63) | (1 << 11)),
+            ["UNKNOWN[2^4]", "P2P_V2", "UNKNOWN[2^63]"]
         );
     }
 }

@@ -21,6 +21,10 @@ pub fn register(table: &RpcTable, node: &Arc<NodeContext>) {
     table.register(addnode(node.clone()));
     table.register(disconnectnode(node.clone()));
     table.register(getnettotals(node.clone()));
+    table.register(setban(node.clone()));
+    table.register(listbanned(node.clone()));
+    table.register(clearbanned(node.clone()));
+    table.register(sendmsgtopeer(node.clone()));
 }
 
 /// Core's `EnsureConnman`.
@@ -209,14 +213,11 @@ fn getpeerinfo(node: Arc<NodeContext>) -> RpcCommand {
                 );
                 o.insert("services".into(), json!(format!("{:016x}", s.services)));
                 o.insert("servicesnames".into(), json!(services_names(s.services)));
-                o.insert(
-                    "relaytxes".into(),
-                    json!(s.relay_txes && node.network.relay_txes),
-                );
+                o.insert("relaytxes".into(), json!(p.relay_txs));
                 o.insert("lastsend".into(), json!(s.last_send));
                 o.insert("lastrecv".into(), json!(s.last_recv));
-                o.insert("last_transaction".into(), json!(0));
-                o.insert("last_block".into(), json!(0));
+                o.insert("last_transaction".into(), json!(s.last_transaction));
+                o.insert("last_block".into(), json!(s.last_block));
                 o.insert("bytessent".into(), json!(s.bytes_sent));
                 o.insert("bytesrecv".into(), json!(s.bytes_recv));
                 o.insert("conntime".into(), json!(p.conn_time));
@@ -235,7 +236,13 @@ fn getpeerinfo(node: Arc<NodeContext>) -> RpcCommand {
                 o.insert("inbound".into(), json!(p.inbound));
                 o.insert("bip152_hb_to".into(), json!(false));
                 o.insert("bip152_hb_from".into(), json!(false));
-                o.insert("startingheight".into(), json!(s.starting_height));
+                // Core's `m_starting_height` is -1 until the version arrives.
+                let starting_height = if s.version == 0 {
+                    -1
+                } else {
+                    s.starting_height
+                };
+                o.insert("startingheight".into(), json!(starting_height));
                 o.insert("presynced_headers".into(), json!(-1));
                 o.insert("synced_headers".into(), json!(s.synced_headers));
                 o.insert("synced_blocks".into(), json!(s.synced_blocks));
@@ -243,13 +250,23 @@ fn getpeerinfo(node: Arc<NodeContext>) -> RpcCommand {
                 o.insert("addr_relay_enabled".into(), json!(false));
                 o.insert("addr_processed".into(), json!(0));
                 o.insert("addr_rate_limited".into(), json!(0));
-                o.insert("permissions".into(), json!([]));
-                o.insert("minfeefilter".into(), amount(0));
+                let (addr_relay_enabled, addr_processed, addr_rate_limited) = p.addr_relay;
+                o.insert("addr_relay_enabled".into(), json!(addr_relay_enabled));
+                o.insert("addr_processed".into(), json!(addr_processed));
+                o.insert("addr_rate_limited".into(), json!(addr_rate_limited));
+                o.insert(
+                    "permissions".into(),
+                    json!(widecoin_p2p::permissions::permission_names(p.permissions)),
+                );
+                o.insert("minfeefilter".into(), amount(p.min_fee_filter));
                 o.insert("bytessent_per_msg".into(), per_msg(&s.sent_per_msg));
                 o.insert("bytesrecv_per_msg".into(), per_msg(&s.recv_per_msg));
                 o.insert("connection_type".into(), json!(p.connection_type));
-                o.insert("transport_protocol_type".into(), json!("v1"));
-                o.insert("session_id".into(), json!(""));
+                o.insert(
+                    "transport_protocol_type".into(),
+                    json!(p.transport.protocol_type()),
+                );
+                o.insert("session_id".into(), json!(p.transport.session_id_hex()));
                 Value::Object(o)
             })
             .collect();
@@ -285,16 +302,16 @@ fn addnode(node: Arc<NodeContext>) -> RpcCommand {
         }
         let connman = connman(&node)?;
         let dest: String = req.arg(0)?;
-        let v2: Option<bool> = req.maybe_arg(2)?;
-        if v2.unwrap_or(false) && node.network.local_services & (1 << 11) == 0 {
+        let v2 = req.maybe_arg::<bool>(2)?.unwrap_or(false);
+        if v2 && node.network.local_services & (1 << 11) == 0 {
             return Err(RpcError::invalid_parameter(
                 "Error: v2transport requested but not enabled (see -v2transport)",
             ));
         }
         match command.as_str() {
-            "onetry" => connman.open_connection(&dest),
+            "onetry" => connman.open_connection_with(&dest, v2),
             "add" => {
-                if !connman.add_node(&dest) {
+                if !connman.add_node_with(&dest, v2) {
                     return Err(RpcError::new(
                         RpcErrorCode::CLIENT_NODE_ALREADY_ADDED,
                         "Error: Node already added",
@@ -417,5 +434,186 @@ fn getnettotals(node: Arc<NodeContext>) -> RpcCommand {
                 "time_left_in_cycle": 0,
             },
         }))
+    })
+}
+
+/// Core's `EnsureBanman`.
+fn banman(node: &NodeContext) -> Result<Arc<widecoin_p2p::banman::BanMan>, RpcError> {
+    node.connman
+        .get()
+        .and_then(|c| c.banman().cloned())
+        .ok_or_else(|| {
+            RpcError::new(
+                RpcErrorCode::DATABASE_ERROR,
+                "Error: Ban database not loaded",
+            )
+        })
+}
+
+fn setban(node: Arc<NodeContext>) -> RpcCommand {
+    let spec = RpcMethod::new(
+        "setban",
+        "\nAttempts to add or remove an IP/Subnet from the banned list.\n",
+        vec![
+            RpcArg::required("subnet", ArgType::Str, "The IP/Subnet (see getpeerinfo for nodes IP) with an optional netmask (default is /32 = single IP)"),
+            RpcArg::required("command", ArgType::Str, "'add' to add an IP/Subnet to the list, 'remove' to remove an IP/Subnet from the list"),
+            RpcArg::with_default("bantime", ArgType::Num, json!(0), "time in seconds how long (or until when if [absolute] is set) the IP is banned (0 or empty means using the default time of 24h which can also be overwritten by the -bantime startup argument)"),
+            RpcArg::with_default("absolute", ArgType::Bool, json!(false), "If set, the bantime must be an absolute timestamp expressed in UNIX epoch time"),
+        ],
+        vec![RpcResult::new(ResultType::None, "", "")],
+        help_example_cli("setban", "\"192.168.0.6\" \"add\" 86400")
+            + &help_example_cli("setban", "\"192.168.0.0/24\" \"add\"")
+            + &help_example_rpc("setban", "\"192.168.0.6\", \"add\", 86400"),
+    );
+    RpcCommand::new("network", spec, move |req: &RpcRequest| {
+        let command: String = req.maybe_arg(1)?.unwrap_or_default();
+        if command != "add" && command != "remove" {
+            let help = req.spec().map(|s| s.help_text()).unwrap_or_default();
+            return Err(RpcError::misc(help));
+        }
+        let banman = banman(&node)?;
+        let text: String = req.arg(0)?;
+        let subnet = widecoin_p2p::banman::Subnet::parse(&text).ok_or_else(|| {
+            RpcError::new(
+                RpcErrorCode::CLIENT_INVALID_IP_OR_SUBNET,
+                "Error: Invalid IP/Subnet",
+            )
+        })?;
+        if command == "add" {
+            let already = match &subnet {
+                widecoin_p2p::banman::Subnet::Ip(ip, _) if !text.contains('/') => {
+                    banman.is_banned(*ip)
+                }
+                _ => banman.is_subnet_banned(&subnet),
+            };
+            if already {
+                return Err(RpcError::new(
+                    RpcErrorCode::CLIENT_NODE_ALREADY_ADDED,
+                    "Error: IP/Subnet already banned",
+                ));
+            }
+            let ban_time: i64 = req.maybe_arg(2)?.unwrap_or(0);
+            let absolute: bool = req.maybe_arg(3)?.unwrap_or(false);
+            if absolute && ban_time < widecoin_common::time::get_time() {
+                return Err(RpcError::invalid_parameter(
+                    "Error: Absolute timestamp is in the past",
+                ));
+            }
+            banman.ban(&subnet, ban_time, absolute);
+            if let Some(c) = node.connman.get() {
+                c.disconnect_subnet(&subnet);
+            }
+        } else if !banman.unban(&subnet) {
+            return Err(RpcError::new(
+                RpcErrorCode::CLIENT_INVALID_IP_OR_SUBNET,
+                "Error: Unban failed. Requested address/subnet was not previously manually banned.",
+            ));
+        }
+        Ok(Value::Null)
+    })
+}
+
+fn listbanned(node: Arc<NodeContext>) -> RpcCommand {
+    let r = RpcResult::new;
+    let spec = RpcMethod::new(
+        "listbanned",
+        "\nList all manually banned IPs/Subnets.\n",
+        vec![],
+        vec![
+            r(ResultType::Arr, "", "").inner(vec![r(ResultType::Obj, "", "").inner(vec![
+                r(
+                    ResultType::Str,
+                    "address",
+                    "The IP/Subnet of the banned node",
+                ),
+                r(
+                    ResultType::NumTime,
+                    "ban_created",
+                    "The UNIX epoch time the ban was created",
+                ),
+                r(
+                    ResultType::NumTime,
+                    "banned_until",
+                    "The UNIX epoch time the ban expires",
+                ),
+                r(
+                    ResultType::NumTime,
+                    "ban_duration",
+                    "The ban duration, in seconds",
+                ),
+                r(
+                    ResultType::NumTime,
+                    "time_remaining",
+                    "The time remaining until the ban expires, in seconds",
+                ),
+            ])]),
+        ],
+        examples("listbanned"),
+    );
+    RpcCommand::new("network", spec, move |_req: &RpcRequest| {
+        let banman = banman(&node)?;
+        let now = widecoin_common::time::get_time();
+        let out: Vec<Value> = banman
+            .banned()
+            .into_iter()
+            .map(|(subnet, e)| {
+                json!({
+                    "address": subnet.to_string(),
+                    "ban_created": e.create_time,
+                    "banned_until": e.ban_until,
+                    "ban_duration": e.ban_until - e.create_time,
+                    "time_remaining": e.ban_until - now,
+                })
+            })
+            .collect();
+        Ok(Value::Array(out))
+    })
+}
+
+fn clearbanned(node: Arc<NodeContext>) -> RpcCommand {
+    let spec = RpcMethod::new(
+        "clearbanned",
+        "\nClear all banned IPs.\n",
+        vec![],
+        vec![RpcResult::new(ResultType::None, "", "")],
+        examples("clearbanned"),
+    );
+    RpcCommand::new("network", spec, move |_req: &RpcRequest| {
+        banman(&node)?.clear_banned();
+        Ok(Value::Null)
+    })
+}
+
+/// `CMessageHeader::COMMAND_SIZE`.
+const COMMAND_SIZE: usize = 12;
+
+fn sendmsgtopeer(node: Arc<NodeContext>) -> RpcCommand {
+    let spec = RpcMethod::new(
+        "sendmsgtopeer",
+        "Send a p2p message to a peer specified by id.\nThe message type and body must be provided, the message header will be generated.\nThis RPC is for testing only.",
+        vec![
+            RpcArg::required("peer_id", ArgType::Num, "The peer to send the message to."),
+            RpcArg::required("msg_type", ArgType::Str, &format!("The message type (maximum length {COMMAND_SIZE})")),
+            RpcArg::required("msg", ArgType::StrHex, "The serialized message body to send, in hex, without a message header"),
+        ],
+        vec![RpcResult::new(ResultType::Obj, "", "")],
+        help_example_cli("sendmsgtopeer", "0 \"addr\" \"ffffff\"")
+            + &help_example_rpc("sendmsgtopeer", "0 \"addr\" \"ffffff\""),
+    );
+    RpcCommand::new("hidden", spec, move |req: &RpcRequest| {
+        let id: i64 = req.arg(0)?;
+        let msg_type: String = req.arg(1)?;
+        if msg_type.len() > COMMAND_SIZE {
+            return Err(RpcError::invalid_parameter(format!(
+                "Error: msg_type too long, max length is {COMMAND_SIZE}"
+            )));
+        }
+        let msg: String = req.arg(2)?;
+        let payload = hex::decode(&msg)
+            .map_err(|_| RpcError::invalid_parameter("Error parsing input for msg"))?;
+        if !connman(&node)?.send_raw(id, &msg_type, &payload) {
+            return Err(RpcError::misc("Error: Could not send message to peer"));
+        }
+        Ok(json!({}))
     })
 }

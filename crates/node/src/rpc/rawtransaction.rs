@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use bitcoin::consensus::Decodable;
-use bitcoin::{absolute, transaction, Transaction, TxIn, TxOut};
+use bitcoin::{absolute, transaction, Transaction, TxIn, TxOut, VarInt, Witness};
 use widecoin_keys::script::has_valid_ops;
 use widecoin_rpc::{
     help_example_cli, help_example_rpc, ArgType, ResultType, RpcArg, RpcCommand, RpcError,
@@ -110,13 +110,14 @@ pub fn decode_tx_doc(txid_doc: &str) -> Vec<RpcResult> {
     ]
 }
 
-/// The pre-segwit serialization, where `00 01` reads as no inputs and one output.
+/// The pre-segwit serialization, where `00 01` reads as no inputs and one output
+/// (also without rust-bitcoin's 4 MB cap, see `decode_extended`).
 fn decode_legacy(data: &[u8]) -> Option<Transaction> {
     let mut r = data;
-    let version = i32::consensus_decode(&mut r).ok()?;
-    let input = Vec::<TxIn>::consensus_decode(&mut r).ok()?;
-    let output = Vec::<TxOut>::consensus_decode(&mut r).ok()?;
-    let lock_time = absolute::LockTime::consensus_decode(&mut r).ok()?;
+    let version = i32::consensus_decode_from_finite_reader(&mut r).ok()?;
+    let input = Vec::<TxIn>::consensus_decode_from_finite_reader(&mut r).ok()?;
+    let output = Vec::<TxOut>::consensus_decode_from_finite_reader(&mut r).ok()?;
+    let lock_time = absolute::LockTime::consensus_decode_from_finite_reader(&mut r).ok()?;
     r.is_empty().then_some(Transaction {
         version: transaction::Version(version),
         lock_time,
@@ -125,10 +126,53 @@ fn decode_legacy(data: &[u8]) -> Option<Transaction> {
     })
 }
 
+/// The extended (segwit) serialization, read as Core's
+/// `UnserializeTransaction` reads it, from the slice itself and without
+/// rust-bitcoin's limits: `consensus_decode` caps the input at 4 MB and its
+/// `Witness` decoder caps one input's witness at 4 MB, while Core reads a
+/// transaction of any size here and lets the checks reject it (a transaction
+/// as large as a block is `bad-txns-oversize`, not a decode error).
 fn decode_extended(data: &[u8]) -> Option<Transaction> {
     let mut r = data;
-    let tx = Transaction::consensus_decode(&mut r).ok()?;
-    r.is_empty().then_some(tx)
+    let version = i32::consensus_decode_from_finite_reader(&mut r).ok()?;
+    let mut input = Vec::<TxIn>::consensus_decode_from_finite_reader(&mut r).ok()?;
+    let mut output = Vec::new();
+    let mut flags = 0u8;
+    if input.is_empty() {
+        flags = u8::consensus_decode_from_finite_reader(&mut r).ok()?;
+        if flags != 0 {
+            input = Vec::<TxIn>::consensus_decode_from_finite_reader(&mut r).ok()?;
+            output = Vec::<TxOut>::consensus_decode_from_finite_reader(&mut r).ok()?;
+        }
+    } else {
+        output = Vec::<TxOut>::consensus_decode_from_finite_reader(&mut r).ok()?;
+    }
+    if flags & 1 != 0 {
+        flags ^= 1;
+        for txin in &mut input {
+            let n = VarInt::consensus_decode_from_finite_reader(&mut r).ok()?.0;
+            let mut items = Vec::new();
+            for _ in 0..n {
+                items.push(Vec::<u8>::consensus_decode_from_finite_reader(&mut r).ok()?);
+            }
+            txin.witness = Witness::from_slice(&items);
+        }
+        // "Superfluous witness record".
+        if input.iter().all(|i| i.witness.is_empty()) {
+            return None;
+        }
+    }
+    // "Unknown transaction optional data".
+    if flags != 0 {
+        return None;
+    }
+    let lock_time = absolute::LockTime::consensus_decode_from_finite_reader(&mut r).ok()?;
+    r.is_empty().then_some(Transaction {
+        version: transaction::Version(version),
+        lock_time,
+        input,
+        output,
+    })
 }
 
 /// Core's `CheckTxScriptsSanity`.
@@ -224,5 +268,72 @@ mod tests {
         assert!(decode_hex_tx(empty_in, false, true).is_none());
         assert!(decode_hex_tx("zz", true, true).is_none());
         assert!(decode_hex_tx(&format!("{genesis}00"), true, true).is_none());
+    }
+
+    #[test]
+    fn decodes_a_witness_larger_than_4mb() {
+        let txin = TxIn {
+            witness: Witness::from_slice(&[vec![0x51; 5_000_000], vec![1]]),
+            ..TxIn::default()
+        };
+        let tx = Transaction {
+            version: transaction::Version(2),
+            lock_time: absolute::LockTime::ZERO,
+            input: vec![txin],
+            output: vec![TxOut::NULL],
+        };
+        let bytes = bitcoin::consensus::serialize(&tx);
+        // rust-bitcoin's own decoder refuses it.
+        assert!(bitcoin::consensus::deserialize::<Transaction>(&bytes).is_err());
+        let decoded = decode_hex_tx(&hex::encode(&bytes), true, true).expect("decodes");
+        assert_eq!(decoded, tx);
+    }
+
+    #[test]
+    fn extended_reading_as_core() {
+        let tx = Transaction {
+            version: transaction::Version(2),
+            lock_time: absolute::LockTime::from_consensus(7),
+            input: vec![TxIn::default()],
+            output: vec![TxOut::NULL],
+        };
+        let mut with_witness = tx.clone();
+        with_witness.input[0].witness = Witness::from_slice(&[[1u8]]);
+        for t in [&tx, &with_witness] {
+            let bytes = bitcoin::consensus::serialize(t);
+            assert_eq!(decode_extended(&bytes).as_ref(), Some(t));
+        }
+        // A witness flag with only empty witnesses: "Superfluous witness record".
+        let mut bytes = bitcoin::consensus::serialize(&with_witness);
+        let at = bytes.len() - 4 - 3;
+        assert_eq!(&bytes[at..at + 3], &[1, 1, 1]);
+        bytes.splice(at..at + 3, [0]);
+        assert_eq!(decode_extended(&bytes), None);
+        // Unknown flags.
+        let mut bytes = bitcoin::consensus::serialize(&with_witness);
+        bytes[5] = 3;
+        assert_eq!(decode_extended(&bytes), None);
+        // No inputs and flag 0: Core reads no outputs either.
+        let empty = hex::decode("02000000000007000000").unwrap();
+        let t = decode_extended(&empty).unwrap();
+        assert!(t.input.is_empty() && t.output.is_empty());
+    }
+
+    #[test]
+    fn decodes_transactions_larger_than_4mb() {
+        // 8 MB of inputs (Core decodes it; the size checks reject it later).
+        let txin = TxIn::default();
+        let tx = Transaction {
+            version: transaction::Version(2),
+            lock_time: absolute::LockTime::ZERO,
+            input: vec![txin; 8_000_000 / 41 + 1],
+            output: vec![TxOut::NULL],
+        };
+        let hex_str = hex::encode(bitcoin::consensus::serialize(&tx));
+        assert!(hex_str.len() / 2 > 8_000_000);
+        let decoded = decode_hex_tx(&hex_str, true, true).expect("decodes");
+        assert_eq!(decoded.input.len(), tx.input.len());
+        let decoded = decode_hex_tx(&hex_str, true, false).expect("legacy decodes");
+        assert_eq!(decoded.input.len(), tx.input.len());
     }
 }

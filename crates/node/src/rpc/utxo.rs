@@ -5,15 +5,12 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::Arc;
 
-use bitcoin::hashes::{hash160, Hash};
+use bitcoin::hashes::Hash;
 use bitcoin::{OutPoint, ScriptBuf, Txid};
 use serde_json::{json, Map, Value};
 use widecoin_chainstate::coinstats::{self, CoinStatsHashType};
 use widecoin_chainstate::ChainstateError;
-use widecoin_keys::descriptor::{
-    self, add_checksum, infer_descriptor, Desc, InferProvider, SigningProvider,
-};
-use widecoin_keys::{script_for_destination, Destination};
+use widecoin_keys::descriptor::{self, add_checksum, infer_descriptor, InferProvider};
 use widecoin_rpc::{
     help_example_cli, help_example_rpc, type_error_message, ArgType, ResultType, RpcArg,
     RpcCommand, RpcError, RpcErrorCode, RpcMethod, RpcRequest, RpcResult, RpcTable,
@@ -168,6 +165,10 @@ fn gettxoutsetinfo(node: Arc<NodeContext>) -> RpcCommand {
         // There is no coinstatsindex: `use_index` has nothing to select, and
         // a specific block cannot be queried.
         let _use_index: bool = req.arg(2)?;
+        // -coinstatsindex answers when it can (Core's `GetUTXOStats` with the index).
+        if let Some(answer) = super::indexes::gettxoutsetinfo_from_index(&node, req, hash_type)? {
+            return Ok(answer);
+        }
         if !req.param(1).is_null() {
             return Err(RpcError::invalid_parameter(
                 "Querying specific block heights requires coinstatsindex",
@@ -231,48 +232,6 @@ impl Drop for ScanReserver {
     }
 }
 
-/// Makes the keys and sub-scripts of `desc` at `pos` known to the inference
-/// of descriptors for matches (what Core's `Expand` writes to its output
-/// `FlatSigningProvider`, without key origins).
-fn collect_known(desc: &Desc, pos: u32, keys: &SigningProvider, out: &mut InferProvider) {
-    let add_key = |pk: &[u8], out: &mut InferProvider| {
-        out.pubkeys
-            .insert(hash160::Hash::hash(pk).to_byte_array(), pk.to_vec());
-    };
-    match desc {
-        Desc::Pk { key, xonly: false } | Desc::Pkh(key) | Desc::Wpkh(key) => {
-            if let Some(pk) = key.pubkey(pos, keys) {
-                add_key(&pk, out);
-            }
-        }
-        Desc::Combo(key) => {
-            if let Some(pk) = key.pubkey(pos, keys) {
-                add_key(&pk, out);
-                if pk.len() == 33 {
-                    let wpkh = script_for_destination(&Destination::witness_pubkey_hash(&pk));
-                    out.add_script(wpkh.as_bytes());
-                }
-            }
-        }
-        Desc::Multi { keys: ks, .. } => {
-            for key in ks {
-                if let Some(pk) = key.pubkey(pos, keys) {
-                    add_key(&pk, out);
-                }
-            }
-        }
-        Desc::Sh(sub) | Desc::Wsh(sub) => {
-            collect_known(sub, pos, keys, out);
-            if let Some(scripts) = sub.expand(pos, keys) {
-                if let Some(s) = scripts.first() {
-                    out.add_script(s.as_bytes());
-                }
-            }
-        }
-        _ => {}
-    }
-}
-
 /// Core's `EvalDescriptorStringOrObject`: the scripts of one scan object,
 /// with what is known to infer their descriptors.
 fn eval_scan_object(
@@ -318,7 +277,7 @@ fn eval_scan_object(
                 format!("Cannot derive script without private keys: '{text}'"),
             )
         })?;
-        collect_known(&desc.desc, pos, &desc.provider, &mut known);
+        desc.collect_known(pos, &mut known);
         scripts.extend(expanded);
     }
     Ok((scripts, known))
