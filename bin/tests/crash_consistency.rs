@@ -168,13 +168,13 @@ fn build_reference() -> Reference {
     }
 }
 
-/// Polls `cond` (every few ms) until it holds; panics after two minutes.
-fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(2));
-    }
+fn wait_until(what: &str, cond: impl FnMut() -> bool) {
+    common::wait_until_with(
+        what,
+        Duration::from_secs(120),
+        Duration::from_millis(2),
+        cond,
+    )
 }
 
 /// After a restart: all `accepted` blocks are on the active chain, and the

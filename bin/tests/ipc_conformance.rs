@@ -21,12 +21,13 @@
 //! or a panic).
 
 mod common;
+use common::wait_until;
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bitcoin::consensus::{deserialize, serialize};
 use bitcoin::hashes::Hash as _;
@@ -46,14 +47,6 @@ const WIDECOIN_NODE: &str = env!("CARGO_BIN_EXE_widecoin-node");
 const DEADLINE: Duration = Duration::from_secs(60);
 /// P2WSH of `OP_TRUE`: anyone can spend it with the witness `[51]`.
 const OP_TRUE_P2WSH: &str = "00204ae81572f06e1b88fd5ced7a1a000945432e83e1551e6f721ee9c00b8cc33260";
-
-fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(start.elapsed() < DEADLINE, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 /// Runs `f` on a thread; panics if it does not finish within the deadline.
 fn promptly<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {

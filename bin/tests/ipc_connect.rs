@@ -5,24 +5,15 @@
 //! reconnects. When the node stops, the wallet exits.
 
 mod common;
+use common::wait_until;
 
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use serde_json::json;
 use widecoin_test_utils::{free_port, NodeOptions, TestNode};
 
 const WIDECOIN_NODE: &str = env!("CARGO_BIN_EXE_widecoin-node");
 const WIDECOIN_WALLET: &str = env!("CARGO_BIN_EXE_widecoin-wallet");
-const DEADLINE: Duration = Duration::from_secs(60);
-
-fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(start.elapsed() < DEADLINE, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 fn wallet(node: &TestNode, args: &[&str]) -> Child {
     Command::new(WIDECOIN_WALLET)

@@ -4,6 +4,7 @@
 //! of the table; `addr` processing rate-limited by the token bucket.
 
 mod common;
+use common::wait_until;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -18,17 +19,6 @@ use widecoin_test_utils::TestNode;
 
 /// Regtest's message start.
 const MAGIC: [u8; 4] = [0xfa, 0xbf, 0xb5, 0xda];
-
-fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 fn info(node: &TestNode) -> Value {
     common::rpc(node, "getaddrmaninfo", json!([]))

@@ -6,22 +6,10 @@
 mod common;
 
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use common::*;
 use serde_json::{json, Value};
 use widecoin_test_utils::{run_to_exit, TestNode};
-
-fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 fn peers(node: &TestNode) -> Vec<Value> {
     serde_json::from_value(rpc(node, "getpeerinfo", json!([]))).unwrap()

@@ -4,22 +4,10 @@
 //! as in Core and its Python framework.)
 
 mod common;
-
-use std::time::{Duration, Instant};
+use common::wait_until;
 
 use serde_json::{json, Value};
 use widecoin_test_utils::TestNode;
-
-fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 fn peers(node: &TestNode) -> Vec<Value> {
     serde_json::from_value(node.rpc("getpeerinfo", json!([])).unwrap()).unwrap()

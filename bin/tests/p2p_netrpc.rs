@@ -5,6 +5,7 @@
 //! `-v2transport` node until its first bytes arrive).
 
 mod common;
+use common::wait_until;
 
 use std::io::Write;
 use std::net::TcpStream;
@@ -12,17 +13,6 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use widecoin_test_utils::TestNode;
-
-fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 fn peers(node: &TestNode) -> Vec<Value> {
     serde_json::from_value(common::rpc(node, "getpeerinfo", json!([]))).unwrap()

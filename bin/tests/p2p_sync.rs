@@ -3,22 +3,10 @@
 //! longer fork mined while disconnected.
 
 mod common;
-
-use std::time::{Duration, Instant};
+use common::wait_until;
 
 use serde_json::{json, Value};
 use widecoin_test_utils::TestNode;
-
-fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 fn best(node: &TestNode) -> Value {
     node.rpc("getbestblockhash", json!([])).unwrap()

@@ -146,3 +146,89 @@ fn main_uses_widecoin_prefixes() {
         json!({"isvalid": false, "error_locations": [], "error": "Invalid or unsupported Segwit (Bech32) or Base58 encoding."})
     );
 }
+
+/// BIP389 multipath descriptors as Bitcoin Core v27 takes them (an
+/// extension of Widecoin Core 6.0): each RPC answers as for the single
+/// descriptors the multipath one stands for.
+#[test]
+fn multipath_descriptors_expand_into_their_single_descriptors() {
+    const TPUB: &str = "tpubD6NzVbkrYhZ4WaWSyoBvQwbpLkojyoTZPRsgXELWz3Popb3qkjcJyJUGLnL4qHHoQvao8ESaAstxYSnhyswJ76uZPStJRJCTKvosUCJZL5B";
+    let node = start(options());
+    let multi = format!("wpkh({TPUB}/<0;1>/*)");
+    let singles = [format!("wpkh({TPUB}/0/*)"), format!("wpkh({TPUB}/1/*)")];
+    let info = rpc(&node, "getdescriptorinfo", json!([multi]));
+    let single_info: Vec<_> = singles
+        .iter()
+        .map(|d| rpc(&node, "getdescriptorinfo", json!([d])))
+        .collect();
+    assert_eq!(info["descriptor"], single_info[0]["descriptor"]);
+    assert_eq!(
+        info["multipath_expansion"],
+        json!([single_info[0]["descriptor"], single_info[1]["descriptor"]])
+    );
+    assert_eq!(info["isrange"], json!(true));
+    assert_eq!(info["issolvable"], json!(true));
+    assert_eq!(info["hasprivatekeys"], json!(false));
+    // The checksum is of the input, the multipath form.
+    assert_ne!(info["checksum"], single_info[0]["checksum"]);
+    assert!(single_info[0].get("multipath_expansion").is_none());
+
+    let with_checksum = format!("{multi}#{}", info["checksum"].as_str().unwrap());
+    let derived = rpc(&node, "deriveaddresses", json!([with_checksum, [0, 2]]));
+    let single_derived: Vec<_> = single_info
+        .iter()
+        .map(|i| rpc(&node, "deriveaddresses", json!([i["descriptor"], [0, 2]])))
+        .collect();
+    assert_eq!(derived, json!(single_derived));
+    assert_eq!(derived[1].as_array().unwrap().len(), 3);
+    assert_ne!(derived[0], derived[1]);
+
+    // scantxoutset scans every expansion: a coin paid to the second path is found.
+    let change = derived[1][2].as_str().unwrap();
+    rpc(&node, "generatetoaddress", json!([1, change]));
+    let scan = rpc(
+        &node,
+        "scantxoutset",
+        json!(["start", [{"desc": multi, "range": [0, 2]}]]),
+    );
+    assert_eq!(scan["success"], json!(true));
+    let unspents = scan["unspents"].as_array().unwrap();
+    assert_eq!(unspents.len(), 1);
+    let found = rpc(&node, "deriveaddresses", json!([unspents[0]["desc"]]));
+    assert_eq!(found, json!([change]));
+
+    // Errors in Bitcoin Core v27's words.
+    assert_eq!(
+        rpc_err(
+            &node,
+            "getdescriptorinfo",
+            json!([format!("wpkh({TPUB}/<0;1>/<2;3>/*)")])
+        ),
+        (
+            -5,
+            "wpkh(): Multiple multipath key path specifiers found".to_string()
+        )
+    );
+    assert_eq!(
+        rpc_err(
+            &node,
+            "getdescriptorinfo",
+            json!([format!("wsh(multi(1,{TPUB}/<0;1>/*,{TPUB}/2/<0;1;2>/*))")])
+        ),
+        (
+            -5,
+            "multi(): Multipath derivation paths have mismatched lengths".to_string()
+        )
+    );
+    assert_eq!(
+        rpc_err(&node, "deriveaddresses", json!([multi])),
+        (-5, "Missing checksum".to_string())
+    );
+    assert_eq!(
+        rpc_err(&node, "deriveaddresses", json!([with_checksum])),
+        (
+            -8,
+            "Range must be specified for a ranged descriptor".to_string()
+        )
+    );
+}

@@ -51,3 +51,30 @@ pub fn rpc_err(node: &TestNode, method: &str, params: Value) -> (i64, String) {
         .expect_err("the call should have failed");
     (e.code.unwrap_or_default(), e.message)
 }
+
+/// Polls `cond` until it holds; panics naming `what` after a minute.
+pub fn wait_until(what: &str, cond: impl FnMut() -> bool) {
+    wait_until_with(
+        what,
+        std::time::Duration::from_secs(60),
+        std::time::Duration::from_millis(20),
+        cond,
+    )
+}
+
+/// Polls `cond` every `poll` until it holds; panics naming `what` after `limit`.
+pub fn wait_until_with(
+    what: &str,
+    limit: std::time::Duration,
+    poll: std::time::Duration,
+    mut cond: impl FnMut() -> bool,
+) {
+    let deadline = std::time::Instant::now() + limit;
+    while !cond() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(poll);
+    }
+}

@@ -282,10 +282,13 @@ impl BlockStore {
     /// Reads and deserializes the block at `pos` (Core's `ReadBlockFromDisk`).
     pub fn read_block(&self, pos: FlatFilePos) -> Result<Block, BlockStoreError> {
         let raw = self.read_raw_block(pos)?;
-        bitcoin::consensus::deserialize(&raw).map_err(|e| BlockStoreError::Deserialize {
-            pos,
-            reason: e.to_string(),
-        })
+        // Core's reader, not rust-bitcoin's: no 4 MB caps on a witness or the block.
+        widecoin_consensus::decode::decode_block_partial(&raw)
+            .map(|(block, _)| block)
+            .map_err(|e| BlockStoreError::Deserialize {
+                pos,
+                reason: e.to_string(),
+            })
     }
 
     /// Appends undo data for a block stored in `file` (undo files pair with

@@ -14,6 +14,7 @@
 pub mod asm;
 pub mod checker;
 pub mod constants;
+pub mod decode;
 pub mod ecdsa;
 pub mod error;
 pub mod flags;

@@ -66,6 +66,32 @@ impl BlockFilterIndex {
         };
         Ok(table.get(hash.to_byte_array())?.map(|v| decode(v.value())))
     }
+
+    /// The filters and filter headers of `hashes`, in order, read in one
+    /// transaction (Core's `LookupFilterRange` and `LookupFilterHashRange`
+    /// for BIP157 serving); `None` when one of them is not indexed.
+    pub fn lookup_many(
+        &self,
+        hashes: &[BlockHash],
+    ) -> Result<Option<Vec<(BlockFilter, FilterHeader)>>, IndexError> {
+        let txn = self.db.begin_read()?;
+        let table = match txn.open_table(FILTERS) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) if hashes.is_empty() => {
+                return Ok(Some(Vec::new()))
+            }
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let mut out = Vec::with_capacity(hashes.len());
+        for hash in hashes {
+            match table.get(hash.to_byte_array())? {
+                Some(v) => out.push(decode(v.value())),
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(out))
+    }
 }
 
 fn decode(v: &[u8]) -> (BlockFilter, FilterHeader) {
@@ -112,6 +138,37 @@ impl IndexBackend for BlockFilterIndex {
 mod tests {
     use super::*;
     use widecoin_chainstate::undo::{BlockUndo, Coin, TxUndo};
+
+    #[test]
+    fn lookup_many_reads_every_hash_or_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = BlockFilterIndex::open(dir.path()).unwrap();
+        let genesis =
+            widecoin_chainparams::ChainParams::new(widecoin_chainparams::ChainType::Regtest)
+                .genesis_block()
+                .clone();
+        let hash = genesis.block_hash();
+        assert_eq!(index.lookup_many(&[]).unwrap(), Some(Vec::new()));
+        assert_eq!(index.lookup_many(&[hash]).unwrap(), None);
+        let txn = index.db().begin_write().unwrap();
+        let info = BlockInfo {
+            hash,
+            height: 0,
+            prev: None,
+            block: &genesis,
+            undo: None,
+            pos: Default::default(),
+        };
+        index.append(&txn, &info).unwrap();
+        txn.commit().unwrap();
+        let one = index.lookup(&hash).unwrap().unwrap();
+        assert_eq!(
+            index.lookup_many(&[hash, hash]).unwrap(),
+            Some(vec![one.clone(), one])
+        );
+        let unknown = BlockHash::from_byte_array([1; 32]);
+        assert_eq!(index.lookup_many(&[hash, unknown]).unwrap(), None);
+    }
 
     #[test]
     fn basic_filter_has_outputs_and_spent_scripts_but_no_op_return() {

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use bitcoin::consensus::{deserialize, deserialize_partial};
+use bitcoin::consensus::deserialize;
 use bitcoin::hashes::Hash;
 use bitcoin::{Transaction, Txid};
 use redb::{Database, ReadableDatabase, TableDefinition, WriteTransaction};
@@ -63,9 +63,10 @@ impl TxIndex {
         let header: bitcoin::block::Header =
             deserialize(raw.get(..80).ok_or_else(|| bad("short block"))?)
                 .map_err(|_| bad("bad block header"))?;
-        let (tx, _): (Transaction, usize) =
-            deserialize_partial(raw.get(offset..).ok_or_else(|| bad("bad offset"))?)
-                .map_err(|_| bad("bad transaction"))?;
+        let (tx, _): (Transaction, usize) = widecoin_consensus::decode::decode_transaction_partial(
+            raw.get(offset..).ok_or_else(|| bad("bad offset"))?,
+        )
+        .map_err(|_| bad("bad transaction"))?;
         if tx.compute_txid() != *txid {
             return Err(bad("txid mismatch"));
         }

@@ -1,6 +1,8 @@
 //! Output script descriptors (BIP380-386; Core's `script/descriptor.cpp`):
 //! parsing with Core's error messages, the canonical public string, scripts at
-//! a position, and inference of a descriptor from a script.
+//! a position, and inference of a descriptor from a script. [`parse_multipath`]
+//! also takes BIP389 multipath keys (`xpub.../<0;1>/*`) as Bitcoin Core v27
+//! does, an extension of Widecoin Core 6.0 (docs/differences.md).
 //!
 //! Parsed here rather than with the `miniscript` crate because `addr()`,
 //! `raw()` and `combo()` and every key must use Widecoin's prefixes and HRPs,
@@ -158,28 +160,56 @@ fn first_char(s: &str) -> char {
 struct Parser<'p> {
     params: &'p ChainParams,
     out: SigningProvider,
+    /// Whether keys may hold BIP389 multipath groups (Bitcoin Core v27).
+    multipath: bool,
+}
+
+/// Lines up lists of multipath expansions (Bitcoin Core v27): every list
+/// has one entry, repeated here, or the same number as the longest; gives
+/// one row per expansion with an entry of each list, or `None` when the
+/// lengths differ.
+fn line_up<T: Clone>(lists: Vec<Vec<T>>) -> Option<Vec<Vec<T>>> {
+    let n = lists.iter().map(Vec::len).max().unwrap_or(1);
+    if lists.iter().any(|l| l.len() != 1 && l.len() != n) {
+        return None;
+    }
+    Some(
+        (0..n)
+            .map(|i| {
+                lists
+                    .iter()
+                    .map(|l| l[if l.len() == 1 { 0 } else { i }].clone())
+                    .collect()
+            })
+            .collect(),
+    )
 }
 
 impl Parser<'_> {
-    fn key(&mut self, s: &str, ctx: Context) -> Result<KeyExpr, String> {
-        KeyExpr::parse(s, ctx, self.params, &mut self.out)
+    /// A key expression: one key, or one per path of a multipath group.
+    fn key(&mut self, s: &str, ctx: Context) -> Result<Vec<KeyExpr>, String> {
+        KeyExpr::parse_multi(s, ctx, self.params, &mut self.out, self.multipath)
     }
 
-    /// Core's `ParseScript`; an empty error means a failure without a message.
-    fn script(&mut self, sp: &mut &str, ctx: Context) -> Result<Desc, String> {
+    /// Core's `ParseScript`; an empty error means a failure without a
+    /// message. Gives one descriptor, or one per multipath expansion.
+    fn script(&mut self, sp: &mut &str, ctx: Context) -> Result<Vec<Desc>, String> {
         use Context::*;
         let e = expr(sp);
         if let Some(inner) = func("pk", e) {
-            let key = self.key(inner, ctx).map_err(|e| format!("pk(): {e}"))?;
-            return Ok(Desc::Pk {
-                key,
-                xonly: ctx == P2tr,
-            });
+            let keys = self.key(inner, ctx).map_err(|e| format!("pk(): {e}"))?;
+            return Ok(keys
+                .into_iter()
+                .map(|key| Desc::Pk {
+                    key,
+                    xonly: ctx == P2tr,
+                })
+                .collect());
         }
         if let Some(inner) = func("pkh", e) {
             if matches!(ctx, Top | P2sh | P2wsh) {
-                let key = self.key(inner, ctx).map_err(|e| format!("pkh(): {e}"))?;
-                return Ok(Desc::Pkh(key));
+                let keys = self.key(inner, ctx).map_err(|e| format!("pkh(): {e}"))?;
+                return Ok(keys.into_iter().map(Desc::Pkh).collect());
             }
             if ctx != P2tr {
                 return Err("Can only have pkh at top level, in sh(), wsh(), or in tr()".into());
@@ -189,8 +219,8 @@ impl Parser<'_> {
             if ctx != Top {
                 return Err("Can only have combo() at top level".into());
             }
-            let key = self.key(inner, ctx).map_err(|e| format!("combo(): {e}"))?;
-            return Ok(Desc::Combo(key));
+            let keys = self.key(inner, ctx).map_err(|e| format!("combo(): {e}"))?;
+            return Ok(keys.into_iter().map(Desc::Combo).collect());
         }
         let multi = [
             ("multi", false, false),
@@ -224,7 +254,7 @@ impl Parser<'_> {
                 }
                 let arg = expr(&mut inner);
                 let k = self.key(arg, ctx).map_err(|e| format!("Multi: {e}"))?;
-                script_size += k.size() + 1;
+                script_size += k[0].size() + 1;
                 keys.push(k);
             }
             if !tap && (keys.is_empty() || keys.len() > MAX_PUBKEYS_PER_MULTISIG) {
@@ -253,28 +283,36 @@ impl Parser<'_> {
                     script_size + 3
                 ));
             }
-            return Ok(if tap {
-                Desc::MultiA {
-                    threshold: thres,
-                    keys,
-                    sorted,
-                }
-            } else {
-                Desc::Multi {
-                    threshold: thres,
-                    keys,
-                    sorted,
-                }
-            });
+            let rows = line_up(keys).ok_or_else(|| {
+                "multi(): Multipath derivation paths have mismatched lengths".to_string()
+            })?;
+            return Ok(rows
+                .into_iter()
+                .map(|keys| {
+                    if tap {
+                        Desc::MultiA {
+                            threshold: thres,
+                            keys,
+                            sorted,
+                        }
+                    } else {
+                        Desc::Multi {
+                            threshold: thres,
+                            keys,
+                            sorted,
+                        }
+                    }
+                })
+                .collect());
         }
         if let Some(inner) = func("wpkh", e) {
             if !matches!(ctx, Top | P2sh) {
                 return Err("Can only have wpkh() at top level or inside sh()".into());
             }
-            let key = self
+            let keys = self
                 .key(inner, P2wpkh)
                 .map_err(|e| format!("wpkh(): {e}"))?;
-            return Ok(Desc::Wpkh(key));
+            return Ok(keys.into_iter().map(Desc::Wpkh).collect());
         }
         if let Some(mut inner) = func("sh", e) {
             if ctx != Top {
@@ -284,7 +322,7 @@ impl Parser<'_> {
             if !inner.is_empty() {
                 return Err(String::new());
             }
-            return Ok(Desc::Sh(Box::new(sub)));
+            return Ok(sub.into_iter().map(|d| Desc::Sh(Box::new(d))).collect());
         }
         if let Some(mut inner) = func("wsh", e) {
             if !matches!(ctx, Top | P2sh) {
@@ -294,7 +332,7 @@ impl Parser<'_> {
             if !inner.is_empty() {
                 return Err(String::new());
             }
-            return Ok(Desc::Wsh(Box::new(sub)));
+            return Ok(sub.into_iter().map(|d| Desc::Wsh(Box::new(d))).collect());
         }
         if let Some(inner) = func("addr", e) {
             if ctx != Top {
@@ -302,7 +340,7 @@ impl Parser<'_> {
             }
             let dest =
                 decode_destination(inner, self.params).map_err(|_| "Address is not valid")?;
-            return Ok(Desc::Addr(dest));
+            return Ok(vec![Desc::Addr(dest)]);
         }
         if let Some(mut inner) = func("tr", e) {
             if ctx != Top {
@@ -310,7 +348,7 @@ impl Parser<'_> {
             }
             let arg = expr(&mut inner);
             let internal = self.key(arg, P2tr).map_err(|e| format!("tr(): {e}"))?;
-            let mut leaves = Vec::new();
+            let mut leaves: Vec<(u8, Vec<Desc>)> = Vec::new();
             if !inner.is_empty() {
                 if !konst(",", &mut inner) {
                     return Err(format!("tr: expected ',', got '{}'", first_char(inner)));
@@ -349,7 +387,37 @@ impl Parser<'_> {
                     return Err("tr(): expected ')' after script expression".into());
                 }
             }
-            return Ok(Desc::Tr { internal, leaves });
+            let depths: Vec<u8> = leaves.iter().map(|(d, _)| *d).collect();
+            let n = leaves
+                .iter()
+                .map(|(_, l)| l.len())
+                .max()
+                .unwrap_or(1)
+                .max(internal.len());
+            let mut lists: Vec<Vec<Desc>> = leaves.into_iter().map(|(_, l)| l).collect();
+            if lists.iter().any(|l| l.len() != 1 && l.len() != n) {
+                return Err("tr(): Multipath subscripts have mismatched lengths".into());
+            }
+            if internal.len() > 1 && internal.len() != n {
+                return Err(
+                    "tr(): Multipath internal key mismatches multipath subscripts lengths".into(),
+                );
+            }
+            // The internal key goes last in each row.
+            lists.push(internal.into_iter().map(Desc::RawTr).collect());
+            let rows = line_up(lists).expect("lengths checked");
+            return Ok(rows
+                .into_iter()
+                .map(|mut row| {
+                    let Some(Desc::RawTr(internal)) = row.pop() else {
+                        unreachable!("the internal key is last")
+                    };
+                    Desc::Tr {
+                        internal,
+                        leaves: depths.iter().copied().zip(row).collect(),
+                    }
+                })
+                .collect());
         }
         if let Some(mut inner) = func("rawtr", e) {
             if ctx != Top {
@@ -359,7 +427,7 @@ impl Parser<'_> {
             if !inner.is_empty() {
                 return Err("rawtr(): only one key expected.".into());
             }
-            return Ok(Desc::RawTr(self.key(arg, P2tr)?));
+            return Ok(self.key(arg, P2tr)?.into_iter().map(Desc::RawTr).collect());
         }
         if let Some(inner) = func("raw", e) {
             if ctx != Top {
@@ -368,10 +436,10 @@ impl Parser<'_> {
             if inner.len() % 2 != 0 || !inner.bytes().all(|b| b.is_ascii_hexdigit()) {
                 return Err("Raw script is not hex".into());
             }
-            return Ok(Desc::Raw(hex::decode(inner).expect("checked hex")));
+            return Ok(vec![Desc::Raw(hex::decode(inner).expect("checked hex"))]);
         }
-        if let Some(ms) = MsDesc::parse(e, ctx, self.params, &mut self.out) {
-            return ms.map(Desc::Miniscript);
+        if let Some(ms) = MsDesc::parse(e, ctx, self.params, &mut self.out, self.multipath) {
+            return ms.map(|all| all.into_iter().map(Desc::Miniscript).collect());
         }
         match ctx {
             P2sh => Err("A function is needed within P2SH".into()),
@@ -392,20 +460,49 @@ pub struct Descriptor {
 }
 
 /// Core's `Parse`: checks an optional (or required) checksum and parses.
+/// Multipath groups are not accepted here (Widecoin Core 6.0's parser); see
+/// [`parse_multipath`].
 pub fn parse(s: &str, params: &ChainParams, require_checksum: bool) -> Result<Descriptor, String> {
+    let mut all = parse_with(s, params, require_checksum, false)?;
+    Ok(all.remove(0))
+}
+
+/// Bitcoin Core v27's `Parse` (BIP389): as [`parse`], but an extended key
+/// may hold one multipath group `<a;b;...>`, and the result is one
+/// descriptor per path, in the group's order (all groups of a descriptor
+/// have the same length). Without a group the result is one descriptor,
+/// the same as [`parse`] gives.
+pub fn parse_multipath(
+    s: &str,
+    params: &ChainParams,
+    require_checksum: bool,
+) -> Result<Vec<Descriptor>, String> {
+    parse_with(s, params, require_checksum, true)
+}
+
+fn parse_with(
+    s: &str,
+    params: &ChainParams,
+    require_checksum: bool,
+    multipath: bool,
+) -> Result<Vec<Descriptor>, String> {
     let (mut sp, _) = check_checksum(s, require_checksum)?;
     let mut parser = Parser {
         params,
         out: SigningProvider::default(),
+        multipath,
     };
-    let desc = parser.script(&mut sp, Context::Top)?;
-    if !sp.is_empty() {
+    let descs = parser.script(&mut sp, Context::Top)?;
+    if !sp.is_empty() || descs.is_empty() {
         return Err(String::new());
     }
-    Ok(Descriptor {
-        desc,
-        provider: parser.out,
-    })
+    Ok(descs
+        .into_iter()
+        .map(|desc| Descriptor {
+            desc,
+            provider: parser.out.clone(),
+        })
+        .collect())
 }
 
 /// Core's `GetDescriptorChecksum`: the checksum of a descriptor (checking a

@@ -2,8 +2,10 @@
 //! version 1, no obfuscation): a version number, the transactions with their entry times
 //! and fee deltas, the deltas of transactions not in the pool, and the unbroadcast txids.
 
-use bitcoin::consensus::encode::{self, Decodable, Encodable, VarInt};
+use bitcoin::consensus::encode::{Encodable, VarInt};
+use bitcoin::hashes::Hash;
 use bitcoin::{Transaction, Txid};
+use widecoin_consensus::decode::{DecodeError, Reader};
 
 use crate::pool::Mempool;
 
@@ -27,7 +29,19 @@ pub enum DumpError {
     /// Another version than [`MEMPOOL_DUMP_VERSION`].
     Version(u64),
     /// Malformed or truncated.
-    Decode(encode::Error),
+    Decode(DecodeError),
+}
+
+impl From<DecodeError> for DumpError {
+    fn from(e: DecodeError) -> Self {
+        DumpError::Decode(e)
+    }
+}
+
+fn read_txid(r: &mut Reader<'_>) -> Result<Txid, DecodeError> {
+    let mut raw = [0u8; 32];
+    raw.copy_from_slice(r.bytes(32)?);
+    Ok(Txid::from_byte_array(raw))
 }
 
 impl std::fmt::Display for DumpError {
@@ -94,32 +108,62 @@ impl MempoolDump {
         out
     }
 
-    /// Reads a file's bytes.
-    pub fn deserialize(mut bytes: &[u8]) -> Result<MempoolDump, DumpError> {
-        let r = &mut bytes;
-        let version = u64::consensus_decode(r).map_err(DumpError::Decode)?;
+    /// Reads a file's bytes. Transactions are read with Core's limits (no 4 MB
+    /// caps), as Core reads them.
+    pub fn deserialize(bytes: &[u8]) -> Result<MempoolDump, DumpError> {
+        let mut r = Reader::new(bytes);
+        let version = r.u64()?;
         if version != MEMPOOL_DUMP_VERSION {
             return Err(DumpError::Version(version));
         }
-        let n = u64::consensus_decode(r).map_err(DumpError::Decode)?;
+        let n = r.u64()?;
         let mut dump = MempoolDump::default();
         for _ in 0..n {
-            let tx = Transaction::consensus_decode(r).map_err(DumpError::Decode)?;
-            let time = i64::consensus_decode(r).map_err(DumpError::Decode)?;
-            let delta = i64::consensus_decode(r).map_err(DumpError::Decode)?;
+            let tx = r.transaction(true)?;
+            let time = r.u64()? as i64;
+            let delta = r.u64()? as i64;
             dump.txs.push((tx, time, delta));
         }
-        let n = VarInt::consensus_decode(r).map_err(DumpError::Decode)?.0;
+        let n = r.compact_size()?;
         for _ in 0..n {
-            let txid = Txid::consensus_decode(r).map_err(DumpError::Decode)?;
-            let delta = i64::consensus_decode(r).map_err(DumpError::Decode)?;
+            let txid = read_txid(&mut r)?;
+            let delta = r.u64()? as i64;
             dump.deltas.push((txid, delta));
         }
-        let n = VarInt::consensus_decode(r).map_err(DumpError::Decode)?.0;
+        let n = r.compact_size()?;
         for _ in 0..n {
-            dump.unbroadcast
-                .push(Txid::consensus_decode(r).map_err(DumpError::Decode)?);
+            dump.unbroadcast.push(read_txid(&mut r)?);
         }
         Ok(dump)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bitcoin::{absolute, transaction, TxIn, TxOut, Witness};
+
+    #[test]
+    fn reads_a_transaction_with_a_witness_over_4mb() {
+        let tx = Transaction {
+            version: transaction::Version(2),
+            lock_time: absolute::LockTime::ZERO,
+            input: vec![TxIn {
+                witness: Witness::from_slice(&[vec![0x61u8; 5_000_000], vec![1]]),
+                ..TxIn::default()
+            }],
+            output: vec![TxOut::NULL],
+        };
+        let dump = MempoolDump {
+            txs: vec![(tx, 1_700_000_000, -5)],
+            deltas: vec![(Txid::from_byte_array([7; 32]), 300)],
+            unbroadcast: vec![Txid::from_byte_array([9; 32])],
+        };
+        let bytes = dump.serialize();
+        assert_eq!(MempoolDump::deserialize(&bytes).expect("reads"), dump);
+        assert!(matches!(
+            MempoolDump::deserialize(&bytes[..bytes.len() - 1]),
+            Err(DumpError::Decode(DecodeError::Eof))
+        ));
     }
 }

@@ -282,7 +282,7 @@ pub fn decode_generateblock_tx(
     }
     let decoded = hex::decode(s)
         .ok()
-        .and_then(|raw| bitcoin::consensus::deserialize::<Transaction>(&raw).ok())
+        .and_then(|raw| widecoin_consensus::decode::decode_transaction(&raw).ok())
         .filter(|tx| !tx.input.is_empty());
     decoded.ok_or_else(|| MiningError::TxDecode(s.to_string()))
 }

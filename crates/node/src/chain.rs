@@ -138,7 +138,7 @@ use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Weak;
 
-use bitcoin::consensus::{deserialize, serialize};
+use bitcoin::consensus::serialize;
 use bitcoin::hashes::Hash as _;
 use bitcoin::{OutPoint, Transaction, Txid};
 use widecoin_chainstate::EntryId;
@@ -284,7 +284,7 @@ fn found_block(
 }
 
 fn decode_tx(tx: &[u8]) -> Result<Transaction, IpcError> {
-    deserialize(tx).map_err(bad_tx)
+    widecoin_consensus::decode::decode_transaction(tx).map_err(bad_tx)
 }
 
 impl Chain for ChainInterface {

@@ -235,6 +235,28 @@ fn app_init(
     // AppInitParameterInteraction
     let chain_type = args.get_chain_type().map_err(|e| fail(&e))?;
     let chain_params = make_chain_params(args, chain_type).map_err(|e| fail(&e))?;
+    // -minimumchainwork (Core's ApplyArgsManOptions), logged as in LoadChainstate.
+    let mut chain_params = chain_params;
+    let default_min_work = chain_params.consensus.minimum_chain_work;
+    if let Some(v) = args.get_arg("-minimumchainwork") {
+        chain_params.consensus.minimum_chain_work =
+            parse_minimum_chain_work(&v).ok_or_else(|| {
+                fail(&format!(
+                    "Invalid non-hex ({v}) minimum chain work value specified"
+                ))
+            })?;
+    }
+    let min_work = chain_params.consensus.minimum_chain_work;
+    tracing::info!(
+        "Setting nMinimumChainWork={}",
+        hex::encode(min_work.to_be_bytes())
+    );
+    if min_work < default_min_work {
+        tracing::info!(
+            "Warning: nMinimumChainWork set below default value of {}",
+            hex::encode(default_min_work.to_be_bytes())
+        );
+    }
     if let Some(err) = args.unsuitable_section_only_args_error() {
         init_warning(&err);
     }
@@ -281,6 +303,8 @@ fn app_init(
         wfs::lock_directory(&net_dir, wfs::LOCK_FILE_NAME).map_err(|e| fail(&e.to_string()))?;
 
     // AppInitMain
+    widecoin_p2p::uploadtarget::parse_max_upload_target(args.get_arg("-maxuploadtarget"))
+        .map_err(|e| fail(&e))?;
     let pid_file = wfs::pid_file_path(args);
     wfs::create_pid_file(&pid_file).map_err(|e| fail(&e))?;
     if let Err(e) =
@@ -614,6 +638,20 @@ fn verify_loaded_chainstate(
         )),
         Ok(VerifyDbResult::SkippedL3Checks) => Ok(()),
     }
+}
+
+/// A `-minimumchainwork` value: hex digits after an optional `0x` (Core's
+/// `IsHexNumber`), the last 64 of them read as a 256-bit number.
+fn parse_minimum_chain_work(value: &str) -> Option<bitcoin::Work> {
+    let digits = value.strip_prefix("0x").unwrap_or(value);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let tail = &digits[digits.len().saturating_sub(64)..];
+    let padded = format!("{tail:0>64}");
+    let mut bytes = [0u8; 32];
+    hex::decode_to_slice(&padded, &mut bytes).ok()?;
+    Some(bitcoin::Work::from_be_bytes(bytes))
 }
 
 /// `CreateChainParams`, with `-signetchallenge`/`-signetseednode` and the regtest

@@ -102,6 +102,7 @@ const EFFECTIVE: &[&str] = &[
     "-reindex-chainstate",
     "-loadblock",
     "-checkpoints",
+    "-minimumchainwork",
     // indexes and pruning
     "-txindex",
     "-blockfilterindex",
@@ -118,6 +119,7 @@ const EFFECTIVE: &[&str] = &[
     "-connect",
     "-addnode",
     "-maxconnections",
+    "-maxuploadtarget",
     // address manager and seeding
     "-dnsseed",
     "-forcednsseed",

@@ -152,6 +152,11 @@ pub(crate) fn start(args: &ArgsManager, node: &Arc<NodeContext>) -> Result<Arc<C
     }));
     let connman =
         Connman::start_with(config, node.network.network_active).map_err(|e| e.to_string())?;
+    // Checked by init already (Core's "Unable to parse -maxuploadtarget").
+    connman.set_max_upload_target(
+        widecoin_p2p::uploadtarget::parse_max_upload_target(args.get_arg("-maxuploadtarget"))?,
+        widecoin_chainparams::consensus::MAX_BLOCK_SERIALIZED_SIZE,
+    );
     Ok(Arc::new(connman))
 }
 
@@ -406,6 +411,43 @@ fn locator_from(cm: &ChainstateManager, id: EntryId) -> Vec<BlockHash> {
 }
 
 impl ChainAccess for NodeChainAccess {
+    fn block_request_allowed(&self, hash: &BlockHash) -> bool {
+        self.with(false, |cm| {
+            cm.lookup_id(hash)
+                .is_some_and(|id| block_request_allowed(cm, id))
+        })
+    }
+
+    fn ancestor_hashes(&self, hash: &BlockHash, heights: &[u32]) -> Option<Vec<BlockHash>> {
+        self.with(None, |cm| {
+            let id = cm.lookup_id(hash)?;
+            let index = cm.block_index();
+            heights
+                .iter()
+                .map(|&h| index.ancestor(id, h).map(|a| index.entry(a).hash))
+                .collect()
+        })
+    }
+
+    fn block_filters(&self, hashes: &[BlockHash]) -> Option<Vec<(Vec<u8>, [u8; 32])>> {
+        let node = self.node.upgrade()?;
+        let index = node.indexes.get()?.blockfilter.clone()?;
+        // As getblockfilter: wait for the index to see the current tip.
+        index.block_until_synced_to_current_chain();
+        match index.backend().lookup_many(hashes) {
+            Ok(found) => Some(
+                found?
+                    .into_iter()
+                    .map(|(f, h)| (f.content, h.to_byte_array()))
+                    .collect(),
+            ),
+            Err(e) => {
+                tracing::error!("block filter index lookup failed: {e}");
+                None
+            }
+        }
+    }
+
     fn check_proof_of_work(&self, header: &Header) -> bool {
         let Some(node) = self.node.upgrade() else {
             return true;

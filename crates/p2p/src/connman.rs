@@ -152,6 +152,8 @@ pub(crate) struct Inner {
     pub scheduler_offset_ms: AtomicI64,
     /// Address management and relay, once attached (`Connman::start_addr_relay`).
     pub addr: std::sync::OnceLock<Arc<crate::addr_relay::AddrRelay>>,
+    /// `-maxuploadtarget` and the bytes sent in its cycle (`uploadtarget.rs`).
+    pub upload: crate::uploadtarget::UploadTarget,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -318,6 +320,53 @@ impl Inner {
         });
     }
 
+    /// Core's `AttemptToEvictConnection`: marks one unprotected inbound
+    /// peer (`eviction.rs`) for disconnection; whether there was one.
+    fn attempt_to_evict_connection(&self) -> bool {
+        use crate::permissions::{flags, has_flag};
+        let candidates: Vec<crate::eviction::EvictionCandidate> = lock(&self.peers)
+            .values()
+            .filter(|p| !p.disconnect.load(Ordering::SeqCst))
+            .map(|p| {
+                let net_addr = crate::netaddr::NetAddr::from_ip(p.addr.ip());
+                let stats = p.stats();
+                crate::eviction::EvictionCandidate {
+                    id: p.id,
+                    connected: p.conn_time,
+                    min_ping_us: stats.min_ping_us.unwrap_or(i64::MAX),
+                    last_block_time: stats.last_block,
+                    last_tx_time: stats.last_transaction,
+                    relevant_services: crate::addr_relay::has_all_desirable_service_flags(
+                        stats.services,
+                    ),
+                    relay_txs: stats.relay_txes,
+                    bloom_filter: false,
+                    keyed_netgroup: crate::eviction::keyed_netgroup(&net_addr.group()),
+                    prefer_evict: self
+                        .config
+                        .banman
+                        .as_ref()
+                        .is_some_and(|b| b.is_discouraged(p.addr.ip())),
+                    is_local: net_addr.is_local(),
+                    network: net_addr.net_class(),
+                    noban: has_flag(p.permissions.load(Ordering::SeqCst), flags::NO_BAN),
+                    inbound: p.inbound,
+                }
+            })
+            .collect();
+        let Some(id) = crate::eviction::select_node_to_evict(candidates) else {
+            return false;
+        };
+        match lock(&self.peers).get(&id) {
+            Some(p) => {
+                tracing::debug!(target: "net", "selected inbound connection for eviction peer={id}; disconnecting");
+                p.disconnect.store(true, Ordering::SeqCst);
+                true
+            }
+            None => false,
+        }
+    }
+
     fn accept_inbound(self: &Arc<Self>, stream: TcpStream, addr: SocketAddr, bind_flags: u32) {
         use crate::permissions::{flags, has_flag};
         let addr = canonical(addr);
@@ -344,7 +393,7 @@ impl Inner {
                 return;
             }
         }
-        if inbound >= max_inbound {
+        if inbound >= max_inbound && !self.attempt_to_evict_connection() {
             tracing::debug!(target: "net", "failed to find an eviction candidate - connection dropped (full)");
             return;
         }
@@ -486,6 +535,7 @@ impl Connman {
             stalling: crate::stalling::StallingShared::default(),
             scheduler_offset_ms: AtomicI64::new(0),
             addr: std::sync::OnceLock::new(),
+            upload: Default::default(),
         });
         for (listener, bind_flags) in listeners {
             if let Err(e) = listener.set_nonblocking(true) {
@@ -654,6 +704,7 @@ impl Connman {
         };
         let len = len as u64;
         self.inner.total_sent.fetch_add(len, Ordering::SeqCst);
+        self.inner.record_upload(len);
         let mut s = lock(&peer.stats);
         s.bytes_sent += len;
         *s.sent_per_msg

@@ -31,6 +31,9 @@ mod punish;
 mod sender;
 mod stalling;
 pub mod txrelay;
+pub mod uploadtarget;
+pub mod cfilters;
+pub mod eviction;
 
 pub use addr::{network_name, parse_host_port};
 pub use connman::{

@@ -381,6 +381,7 @@ impl Conn {
             return;
         };
         self.net.total_sent.fetch_add(len as u64, Ordering::SeqCst);
+        self.net.record_upload(len as u64);
         let now = self.net.now_micros() / 1_000_000;
         let mut s = self.peer.stats();
         s.bytes_sent += len as u64;
@@ -505,6 +506,9 @@ impl Conn {
             "addr" | "addrv2" | "getaddr" => self.process_addr_message(command, payload),
             "sendcmpct" | "cmpctblock" | "getblocktxn" | "blocktxn" => {
                 self.process_compact_message(command, payload)
+            }
+            "getcfilters" | "getcfheaders" | "getcfcheckpt" => {
+                self.process_cfilter_message(command, payload)
             }
             _ if crate::framing::ALL_NET_MESSAGE_TYPES.contains(&command) => {
                 tracing::debug!(target: "net", "ignoring \"{command}\" from peer={id}: not handled yet");

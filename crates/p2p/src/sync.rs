@@ -3,8 +3,8 @@
 //! `PeerManagerImpl::ProcessMessage`, and the sync start, `sendheaders`,
 //! block download and block announcement parts of `SendMessages`).
 //!
-//! Simplified from Core: no low-work headers pre-sync. BIP152 messages
-//! are in `compact/relay.rs`.
+//! The low-work headers pre-sync is in `sync/presync.rs`; BIP152
+//! messages are in `compact/relay.rs`.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering;
@@ -17,10 +17,15 @@ use bitcoin::p2p::message::NetworkMessage;
 use bitcoin::p2p::message_blockdata::{GetHeadersMessage, Inventory};
 use bitcoin::{Block, BlockHash, Work};
 
+mod presync;
+
 use crate::connman::lock;
 use crate::peer::Conn;
 use crate::PROTOCOL_VERSION;
 
+/// `MIN_BLOCKS_TO_KEEP`: an unrequested block further above our tip is not
+/// stored.
+const MIN_BLOCKS_TO_KEEP: u32 = 288;
 /// `MAX_HEADERS_RESULTS`: headers in one `headers` message.
 pub const MAX_HEADERS_RESULTS: usize = 2000;
 /// Blocks in one answer to `getblocks`.
@@ -139,6 +144,16 @@ pub trait ChainAccess: Send + Sync {
     fn is_initial_block_download(&self) -> bool {
         false
     }
+    /// `PermittedDifficultyTransition`: whether a header at `height` may
+    /// have `new_bits` after a parent with `old_bits`.
+    fn permitted_difficulty_transition(
+        &self,
+        _height: u32,
+        _old_bits: u32,
+        _new_bits: u32,
+    ) -> bool {
+        true
+    }
     /// `CheckProofOfWork` of one header (its hash meets its own target).
     fn check_proof_of_work(&self, _header: &Header) -> bool {
         true
@@ -161,6 +176,21 @@ pub trait ChainAccess: Send + Sync {
     /// (likely a short-ID collision) is [`crate::compact::BlockCheckError::Mutated`].
     fn check_block(&self, block: &Block) -> Result<(), crate::compact::BlockCheckError> {
         crate::compact::default_check_block(block)
+    }
+    /// Core's `BlockRequestAllowed`: `hash` is known and on the active chain,
+    /// or a valid block not much older than the best header.
+    fn block_request_allowed(&self, hash: &BlockHash) -> bool {
+        self.header_state(hash).is_some_and(|s| s.in_active_chain)
+    }
+    /// The hashes of the ancestors of the known block `hash` at `heights`
+    /// (each at most its height), in that order (`GetAncestor`).
+    fn ancestor_hashes(&self, _hash: &BlockHash, _heights: &[u32]) -> Option<Vec<BlockHash>> {
+        None
+    }
+    /// BIP158 basic filters and filter headers of `hashes` from
+    /// `-blockfilterindex`, in order; `None` when one is missing.
+    fn block_filters(&self, _hashes: &[BlockHash]) -> Option<Vec<crate::cfilters::FilterEntry>> {
+        None
     }
 }
 
@@ -207,6 +237,8 @@ pub(crate) struct SyncState {
     pub(crate) preferred_download: Option<bool>,
     /// `m_inv_triggered_getheaders_before_sync`.
     inv_triggered_getheaders_before_sync: bool,
+    /// `m_headers_sync`: the low-work headers sync with the peer.
+    presync: Option<presync::HeadersSync>,
 }
 
 /// Core's `GetAntiDoSWorkThreshold`: the work of our tip less 144 blocks
@@ -224,6 +256,53 @@ pub(crate) fn anti_dos_work_threshold(chain: &dyn ChainAccess, proof: Work) -> W
         zero
     };
     near_tip.max(chain.minimum_chain_work())
+}
+
+/// Whether a block that was not requested is to be processed (Core's
+/// `AcceptBlock` with `fRequested` false). Its header is accepted first; the
+/// block is then kept only when it has at least the work of our tip, is at
+/// most `MIN_BLOCKS_TO_KEEP` above it and reaches the minimum chain work. A
+/// block failing `CheckBlock`, whose header fails, or that is stored already
+/// goes to the chainstate, which rejects it or reports it as known.
+fn unrequested_block_wanted(chain: &dyn ChainAccess, block: &Block) -> bool {
+    let hash = block.block_hash();
+    if chain.check_block(block).is_err() {
+        return true;
+    }
+    if chain.header_state(&hash).is_none()
+        && chain
+            .process_headers(std::slice::from_ref(&block.header))
+            .is_err()
+    {
+        return true;
+    }
+    let Some(state) = chain.header_state(&hash) else {
+        return true;
+    };
+    if state.failed || state.have_data {
+        return true;
+    }
+    let (tip, tip_work) = chain.tip();
+    let tip_height = chain.header_state(&tip).map_or(0, |s| s.height);
+    state.chain_work >= tip_work
+        && state.height <= tip_height.saturating_add(MIN_BLOCKS_TO_KEEP)
+        && state.chain_work >= chain.minimum_chain_work()
+}
+
+/// The median time past of the known block `header` (its time and those of
+/// up to ten ancestors).
+fn median_time_past(chain: &dyn ChainAccess, header: Header) -> i64 {
+    let mut times = vec![header.time];
+    let mut prev = header.prev_blockhash;
+    while times.len() < 11 && prev != BlockHash::all_zeros() {
+        let Some(h) = crate::compact::header_of(chain, &prev) else {
+            break;
+        };
+        times.push(h.time);
+        prev = h.prev_blockhash;
+    }
+    times.sort_unstable();
+    i64::from(times[times.len() / 2])
 }
 
 /// Reads a `headers` payload: headers each followed by a transaction count.
@@ -462,13 +541,14 @@ impl Conn {
     pub(crate) fn process_headers(
         &mut self,
         chain: &dyn ChainAccess,
-        headers: Vec<Header>,
+        mut headers: Vec<Header>,
         via_compact: bool,
     ) {
         let id = self.id();
-        let Some(first) = headers.first() else {
+        let count = headers.len();
+        if headers.is_empty() {
             return;
-        };
+        }
         // Core's CheckHeadersPoW.
         if !headers.iter().all(|h| chain.check_proof_of_work(h)) {
             self.misbehaving(100, "header with invalid proof of work");
@@ -481,8 +561,16 @@ impl Conn {
             self.misbehaving(20, "non-continuous headers sequence");
             return;
         }
+        // A low-work headers sync under way takes the headers; it hands back
+        // those whose work is established.
+        let mut work_validated = self.continue_headers_presync(chain, &mut headers);
+        if headers.is_empty() {
+            return;
+        }
+        let have_presync = self.sync.presync.is_some();
+        let first = headers[0];
         let last_hash = headers.last().expect("not empty").block_hash();
-        if chain.header_state(&first.prev_blockhash).is_none() {
+        let Some(start) = chain.header_state(&first.prev_blockhash) else {
             // Core's HandleUnconnectingHeaders.
             self.sync.unconnecting_headers += 1;
             let best = chain.best_header().map_or(first.prev_blockhash, |b| b.0);
@@ -498,11 +586,11 @@ impl Conn {
                 self.misbehaving(20, &format!("{n} non-connecting headers"));
             }
             return;
-        }
+        };
         // Core's anti-DoS check (TryLowWorkHeadersSync): a chain with too
         // little work is not stored unless the peer is trusted or we know
-        // the headers already. Without the low-work pre-sync, a full
-        // message is processed as before.
+        // the headers already; a full message starts a low-work headers
+        // sync instead.
         let no_ban = crate::permissions::has_flag(
             self.peer.permissions.load(Ordering::SeqCst),
             crate::permissions::flags::NO_BAN,
@@ -512,15 +600,26 @@ impl Conn {
                 || chain
                     .best_header()
                     .is_some_and(|(b, _)| chain.is_ancestor(&last_hash, &b)));
-        if !no_ban && !known && headers.len() < MAX_HEADERS_RESULTS {
-            let start = chain.header_state(&first.prev_blockhash).expect("connects");
+        work_validated |= known || no_ban;
+        if !work_validated {
             let mut total = start.chain_work;
             for h in &headers {
                 total = total + h.work();
             }
-            if total < anti_dos_work_threshold(chain, headers[0].work()) {
-                tracing::debug!(target: "net", "Ignoring low-work chain (height={}) from peer={id}",
-                    start.height as usize + headers.len());
+            let threshold = anti_dos_work_threshold(chain, headers[0].work());
+            if total < threshold {
+                if headers.len() == MAX_HEADERS_RESULTS {
+                    self.start_headers_presync(
+                        chain,
+                        &first.prev_blockhash,
+                        start,
+                        threshold,
+                        headers,
+                    );
+                } else {
+                    tracing::debug!(target: "net", "Ignoring low-work chain (height={}) from peer={id}",
+                        start.height as usize + headers.len());
+                }
                 return;
             }
         }
@@ -545,13 +644,120 @@ impl Conn {
         }
         self.log_header_sync_progress(chain, best_before, &last_hash);
         self.sync.unconnecting_headers = 0;
-        if headers.len() == MAX_HEADERS_RESULTS {
+        if count == MAX_HEADERS_RESULTS && !have_presync {
             let height = chain.header_state(&last_hash).map_or(0, |s| s.height);
             if self.maybe_send_getheaders(chain.locator(&last_hash)) {
                 let start = self.peer.stats().starting_height;
                 tracing::debug!(target: "net", "more getheaders ({height}) to end to peer={id} (startheight:{start})");
             }
         }
+    }
+
+    /// Core's `IsContinuationOfLowWorkHeadersSync`: feeds `headers` to the
+    /// low-work headers sync under way, if any. On success `headers` becomes
+    /// the headers whose work is established (often none) and the result is
+    /// true; on failure the sync ends and `headers` is left as it was.
+    fn continue_headers_presync(
+        &mut self,
+        chain: &dyn ChainAccess,
+        headers: &mut Vec<Header>,
+    ) -> bool {
+        let id = self.id();
+        let Some(sync) = self.sync.presync.as_mut() else {
+            return false;
+        };
+        let full = headers.len() == MAX_HEADERS_RESULTS;
+        let permitted = |height: u32, old: u32, new: u32| {
+            chain.permitted_difficulty_transition(height, old, new)
+        };
+        let outcome = sync.process_next(headers, full, &permitted);
+        let locator = outcome.request_more.then(|| sync.next_locator());
+        let phase = sync.phase();
+        let presync = (phase == presync::Phase::Presync).then(|| {
+            (
+                sync.presync_height(),
+                sync.presync_time(),
+                sync.presync_work(),
+            )
+        });
+        if let Some(locator) = locator.filter(|l| !l.is_empty()) {
+            let from = locator[0];
+            if self.maybe_send_getheaders(locator) {
+                tracing::debug!(target: "net", "more getheaders (from {from}) to peer={id}");
+            } else {
+                tracing::debug!(target: "net", "error sending next getheaders (from {from}) to continue sync with peer={id}");
+            }
+        }
+        if phase == presync::Phase::Final {
+            self.sync.presync = None;
+        } else if let Some((height, time, work)) = presync {
+            self.report_headers_presync(chain, height, time, work);
+        }
+        if outcome.success {
+            *headers = outcome.validated;
+        }
+        outcome.success
+    }
+
+    /// Core's `TryLowWorkHeadersSync` for a full message of too little work:
+    /// starts a low-work headers sync from `prev` (the parent of the first
+    /// header) that must reach `threshold`, and feeds it the headers.
+    fn start_headers_presync(
+        &mut self,
+        chain: &dyn ChainAccess,
+        prev: &BlockHash,
+        prev_state: HeaderState,
+        threshold: Work,
+        mut headers: Vec<Header>,
+    ) {
+        let Some(prev_header) = crate::compact::header_of(chain, prev) else {
+            return;
+        };
+        let start = presync::ChainStart {
+            hash: *prev,
+            height: prev_state.height,
+            chain_work: prev_state.chain_work,
+            header: prev_header,
+            median_time_past: median_time_past(chain, prev_header),
+            locator: chain.locator(prev),
+        };
+        let now = self.net.now_micros() / 1_000_000;
+        self.sync.presync = Some(presync::HeadersSync::new(self.id(), start, threshold, now));
+        // Its failures end it; nothing is stored from these headers.
+        self.continue_headers_presync(chain, &mut headers);
+    }
+
+    /// Core's `ReportHeadersPresync`: the pre-sync progress line during
+    /// initial block download, until we have a header chain with the
+    /// minimum chain work.
+    fn report_headers_presync(&self, chain: &dyn ChainAccess, height: u32, time: u32, _work: Work) {
+        let best_work = chain
+            .best_header()
+            .and_then(|(b, _)| chain.header_state(&b))
+            .map(|s| s.chain_work);
+        if best_work.is_some_and(|w| w >= chain.minimum_chain_work()) {
+            return;
+        }
+        if !chain.is_initial_block_download() {
+            return;
+        }
+        let now = self.net.now_micros() / 1_000_000;
+        let blocks_left = (now - i64::from(time)) / chain.pow_target_spacing().max(1);
+        let h = f64::from(height);
+        let progress = 100.0 * h / (h + blocks_left as f64);
+        tracing::info!("Pre-synchronizing blockheaders, height: {height} (~{progress:.2}%)");
+    }
+
+    /// `getpeerinfo`'s `presynced_headers`: the height of the low-work
+    /// headers sync with this peer while in its first phase, else -1.
+    /// (Not reported yet: the peer statistics have no field for it.)
+    #[allow(dead_code)]
+    pub(crate) fn presynced_headers(&self) -> i64 {
+        self.sync
+            .presync
+            .as_ref()
+            .filter(|s| s.phase() == presync::Phase::Presync)
+            .map_or(-1, |s| i64::from(s.presync_height()))
     }
 
     /// Core's progress line of `ProcessNewBlockHeaders` during initial
@@ -656,6 +862,9 @@ impl Conn {
                 Inventory::Block(hash)
                 | Inventory::WitnessBlock(hash)
                 | Inventory::CompactBlock(hash) => {
+                    if self.refuse_historical_block(&hash) {
+                        return Ok(());
+                    }
                     // Core answers nothing for a block it cannot serve.
                     if let Some(block) = chain.block(&hash) {
                         if matches!(inv, Inventory::CompactBlock(_)) {
@@ -673,6 +882,12 @@ impl Conn {
                 Inventory::Transaction(_)
                 | Inventory::WitnessTransaction(_)
                 | Inventory::WTx(_) => self.serve_tx(&inv, &mut not_found),
+                // MSG_FILTERED_BLOCK: not served, but it counts as historical.
+                Inventory::Unknown { inv_type: 3, hash }
+                    if self.refuse_filtered_block(&BlockHash::from_byte_array(hash)) =>
+                {
+                    return Ok(());
+                }
                 _ => {}
             }
         }
@@ -688,7 +903,9 @@ impl Conn {
         payload: &[u8],
     ) -> Result<(), String> {
         let id = self.id();
-        let block: Block = parse(payload)?;
+        let block: Block = widecoin_consensus::decode::decode_block_partial(payload)
+            .map(|(block, _)| block)
+            .map_err(|e| e.to_string())?;
         tracing::debug!(target: "net", "received block {} peer={id}", block.block_hash());
         self.handle_block(chain, block, false);
         Ok(())
@@ -721,6 +938,12 @@ impl Conn {
                 tracing::debug!(target: "validation", "AcceptBlockHeader: not adding new block header {hash}, missing anti-dos proof-of-work validation");
                 return;
             }
+        }
+        // Core's AcceptBlock without fRequested: a block nobody asked for
+        // is stored only when it could soon be part of the best chain.
+        let requested = via_compact || lock(&self.net.blocks_in_flight).contains_key(&hash);
+        if !requested && !unrequested_block_wanted(chain, &block) {
+            return;
         }
         self.sync.partial.remove(&hash);
         let was_first = self.sync.in_flight.first() == Some(&hash);
@@ -898,6 +1121,13 @@ impl Conn {
     /// `HeadersDirectFetchBlocks`).
     fn request_blocks(&mut self, chain: &dyn ChainAccess, target: &BlockHash) {
         let id = self.id();
+        // Core's `IsLimitedPeer`: a pruned peer (NODE_NETWORK_LIMITED without
+        // NODE_NETWORK) is not asked for blocks during initial block download.
+        let services = self.peer.stats().services;
+        let limited = services & 1 == 0 && services & (1 << 10) != 0;
+        if limited && chain.is_initial_block_download() {
+            return;
+        }
         let room = MAX_BLOCKS_IN_TRANSIT_PER_PEER.saturating_sub(self.sync.in_flight.len());
         if room == 0 {
             return;

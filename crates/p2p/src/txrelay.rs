@@ -162,6 +162,15 @@ pub trait MempoolAccess: Send + Sync {
     fn reattempt_broadcast(&self) -> Vec<(Txid, Wtxid)> {
         Vec::new()
     }
+    /// Every pool transaction with its wtxid, for rebuilding compact
+    /// blocks (Core's `vTxHashes`). The default hashes each transaction;
+    /// an implementation that keeps wtxids should return them.
+    fn compact_txs(&self) -> Vec<(Wtxid, Arc<Transaction>)> {
+        self.infos()
+            .into_iter()
+            .map(|i| (i.tx.compute_wtxid(), i.tx))
+            .collect()
+    }
 }
 
 /// A set that forgets its oldest members past a size (stands in for Core's
@@ -619,25 +628,13 @@ fn feerate_string(sat_per_kvb: i64) -> String {
     format!("{sign}{}.{:08} WCN/kvB", a / 100_000_000, a % 100_000_000)
 }
 
-/// Reads a `tx` payload as Core does: an empty input list followed by a zero
-/// flag byte is a transaction without inputs and outputs.
+/// Reads a `tx` payload as Core does (the shared decoder: an empty input list
+/// followed by a zero flag byte is a transaction without inputs and outputs; what
+/// follows the transaction is ignored).
 pub fn decode_tx(payload: &[u8]) -> Result<Transaction, String> {
-    match deserialize_partial::<Transaction>(payload) {
-        Ok((tx, _)) => Ok(tx),
-        Err(e) => {
-            if payload.len() >= 10 && payload[4] == 0 && payload[5] == 0 {
-                let version = i32::from_le_bytes(payload[..4].try_into().expect("4 bytes"));
-                let lock_time = u32::from_le_bytes(payload[6..10].try_into().expect("4 bytes"));
-                return Ok(Transaction {
-                    version: bitcoin::transaction::Version(version),
-                    lock_time: bitcoin::absolute::LockTime::from_consensus(lock_time),
-                    input: Vec::new(),
-                    output: Vec::new(),
-                });
-            }
-            Err(e.to_string())
-        }
-    }
+    widecoin_consensus::decode::decode_transaction_partial(payload)
+        .map(|(tx, _)| tx)
+        .map_err(|e| e.to_string())
 }
 
 fn strip_witness(tx: &Transaction) -> Transaction {
@@ -968,6 +965,9 @@ impl Conn {
             }
             return;
         }
+        if self.refuse_mempool_over_target() {
+            return;
+        }
         let mut t = lock(&self.peer.tx);
         if t.enabled {
             t.send_mempool = true;
@@ -1065,7 +1065,7 @@ impl Conn {
             Err(rejected) => {
                 if rejected.result != TxResult::WitnessStripped {
                     self.add_reject(as_txid(wtxid));
-                    self.tx_shared().compact.add_extra_txn(&tx);
+                    self.tx_shared().compact.add_rejected_txn(&tx);
                     lock(&self.tx_shared().requests).forget(&as_txid(wtxid));
                     if rejected.result == TxResult::InputsNotStandard && txid != as_txid(wtxid) {
                         self.add_reject(txid);

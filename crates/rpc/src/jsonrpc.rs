@@ -147,6 +147,7 @@ impl JsonRpcEndpoint {
                 if let DuplicateParams::Single(d) = duplicates {
                     jreq.duplicate_param = d;
                 }
+                jreq.raw_params = crate::dupkeys::raw_params_single(&req.body).map(Arc::from);
                 if let Err(e) = jreq.parse(&body, self.log_ips) {
                     return error_reply(e, jreq.id);
                 }
@@ -196,12 +197,14 @@ impl JsonRpcEndpoint {
                     DuplicateParams::Batch(d) => d,
                     _ => Vec::new(),
                 };
+                let mut raws = crate::dupkeys::raw_params_batch(&req.body);
                 let replies: Vec<Value> = items
                     .iter()
                     .enumerate()
                     .map(|(i, item)| {
                         let mut one = jreq.clone();
                         one.duplicate_param = dups.get(i).cloned().flatten();
+                        one.raw_params = raws.get_mut(i).and_then(Option::take).map(Arc::from);
                         let result = one
                             .parse(item, self.log_ips)
                             .and_then(|()| self.table.execute(&one));

@@ -38,6 +38,7 @@
 mod auth;
 mod check;
 mod control;
+mod dupkeys;
 mod help;
 mod http;
 mod jsonrpc;

@@ -50,6 +50,8 @@ pub struct RpcRequest {
     /// The first key repeated in a params object (detected while parsing the
     /// body, where a JSON map would otherwise silently keep one of them).
     pub(crate) duplicate_param: Option<String>,
+    /// The `params` as the client wrote them, for [`RpcRequest::object_entries`].
+    pub(crate) raw_params: Option<Arc<serde_json::value::RawValue>>,
     pub(crate) spec: Option<Arc<RpcMethod>>,
     pub(crate) last_handler: bool,
 }
@@ -114,6 +116,26 @@ impl RpcRequest {
             }
         };
         Ok(())
+    }
+
+    /// The entries of argument `i` if the client sent an object there, in order and with
+    /// repeated keys kept (Core's `UniValue` keeps them; the parsed params keep one of
+    /// them). `None` when the argument is absent or not an object, or the request did not
+    /// come through the HTTP server; then read [`RpcRequest::param`].
+    pub fn object_entries(&self, i: usize) -> Option<Vec<(String, Value)>> {
+        let raw = self.raw_params.as_deref()?;
+        let names = self
+            .spec
+            .as_ref()
+            .map(|s| s.arg_names())
+            .unwrap_or_default();
+        let pattern = names
+            .iter()
+            .filter(|(_, named_only)| !named_only)
+            .nth(i)
+            .map(|(p, _)| p.as_str());
+        let arg = crate::dupkeys::raw_arg(raw, i, pattern)?;
+        crate::dupkeys::object_entries(&arg)
     }
 
     /// The number of positional parameters.

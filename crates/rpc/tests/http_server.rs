@@ -114,6 +114,24 @@ fn table(gate: Gate) -> Arc<RpcTable> {
     table.register(RpcCommand::new("hidden", spec, |req: &RpcRequest| {
         Ok(json!(req.wallet_name()))
     }));
+    let spec = RpcMethod::new(
+        "entries",
+        "",
+        vec![
+            RpcArg::omitted("first", ArgType::Num, ""),
+            RpcArg::omitted("second|alias", ArgType::ObjUserKeys, ""),
+        ],
+        vec![],
+        "",
+    );
+    table.register(RpcCommand::new("hidden", spec, |req: &RpcRequest| {
+        Ok(match req.object_entries(1) {
+            Some(entries) => {
+                Value::Array(entries.into_iter().map(|(k, v)| json!([k, v])).collect())
+            }
+            None => Value::Null,
+        })
+    }));
     table.set_warmup_finished();
     table
 }
@@ -399,4 +417,43 @@ fn stop_replies_then_closes() {
     assert_eq!(r.status, 503);
     h.stop();
     assert!(!t.is_rpc_running());
+}
+
+#[test]
+fn handlers_see_repeated_keys_of_nested_objects() {
+    let dir = tempfile::tempdir().unwrap();
+    let (h, addr, _) = start(config(dir.path()));
+    let mut c = Client::connect(addr);
+    let pairs = json!([["x", 1], ["y", 2], ["x", 3]]);
+    let r = c.call(
+        "POST",
+        "/",
+        AUTH,
+        r#"{"method":"entries","params":[0, {"x":1,"y":2,"x":3}],"id":1}"#,
+    );
+    assert_eq!(r.json()["result"], pairs);
+    let r = c.call(
+        "POST",
+        "/",
+        AUTH,
+        r#"{"method":"entries","params":{"alias":{"x":1,"y":2,"x":3}},"id":1}"#,
+    );
+    assert_eq!(r.json()["result"], pairs);
+    let r = c.call(
+        "POST",
+        "/",
+        AUTH,
+        r#"[{"method":"entries","params":[0, {"a":1}],"id":1},{"method":"entries","params":[0, {"x":1,"y":2,"x":3}],"id":2}]"#,
+    );
+    assert_eq!(r.json()[0]["result"], json!([["a", 1]]));
+    assert_eq!(r.json()[1]["result"], pairs);
+    // Nothing there: nothing to see.
+    let r = c.call(
+        "POST",
+        "/",
+        AUTH,
+        r#"{"method":"entries","params":[0],"id":1}"#,
+    );
+    assert_eq!(r.json()["result"], Value::Null);
+    h.stop();
 }

@@ -83,8 +83,8 @@ impl<R: Read> Iterator for ExternalBlockReader<R> {
                 return None;
             }
             self.offset += size as u64;
-            match bitcoin::consensus::deserialize::<Block>(&data) {
-                Ok(block) => return Some(ScannedBlock { offset, block }),
+            match widecoin_consensus::decode::decode_block_partial(&data) {
+                Ok((block, _)) => return Some(ScannedBlock { offset, block }),
                 Err(e) => {
                     tracing::debug!(target: "reindex", "Deserialize or I/O error - {e}");
                     continue;

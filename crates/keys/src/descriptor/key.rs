@@ -86,25 +86,75 @@ fn is_hex(s: &str) -> bool {
     s.len().is_multiple_of(2) && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// Parses one path element (`12`, `12h`, `12'`); `apostrophe` follows a hardened one.
+fn parse_path_elem(elem: &str, apostrophe: &mut bool) -> Result<u32, String> {
+    let (num, hardened) = match elem.strip_suffix(['\'', 'h']) {
+        Some(n) => {
+            *apostrophe = elem.ends_with('\'');
+            (n, true)
+        }
+        None => (elem, false),
+    };
+    let p: u32 =
+        parse_u32(num).ok_or_else(|| format!("Key path value '{num}' is not a valid uint32"))?;
+    if p > 0x7FFF_FFFF {
+        return Err(format!("Key path value {p} is out of range"));
+    }
+    Ok(p | if hardened { HARDENED } else { 0 })
+}
+
 /// Parses path elements (Core's `ParseKeyPath`); `apostrophe` follows the last hardened one.
 fn parse_path(elems: &[&str], apostrophe: &mut bool) -> Result<Vec<u32>, String> {
-    let mut out = Vec::with_capacity(elems.len());
+    elems
+        .iter()
+        .map(|elem| parse_path_elem(elem, apostrophe))
+        .collect()
+}
+
+/// Parses path elements that may hold one BIP389 multipath group `<a;b;...>`
+/// (Bitcoin Core v27's `ParseKeyPath` with `allow_multipath`): one path per
+/// value of the group, or the single path when there is none.
+fn parse_multipath(elems: &[&str], apostrophe: &mut bool) -> Result<Vec<Vec<u32>>, String> {
+    let mut path = Vec::with_capacity(elems.len());
+    // The index of the group in the path and its values.
+    let mut group: Option<(usize, Vec<u32>)> = None;
     for elem in elems {
-        let (num, hardened) = match elem.strip_suffix(['\'', 'h']) {
-            Some(n) => {
-                *apostrophe = elem.ends_with('\'');
-                (n, true)
-            }
-            None => (*elem, false),
+        let inner = elem.strip_prefix('<').and_then(|e| e.strip_suffix('>'));
+        let Some(inner) = inner else {
+            path.push(parse_path_elem(elem, apostrophe)?);
+            continue;
         };
-        let p: u32 = parse_u32(num)
-            .ok_or_else(|| format!("Key path value '{num}' is not a valid uint32"))?;
-        if p > 0x7FFF_FFFF {
-            return Err(format!("Key path value {p} is out of range"));
+        if group.is_some() {
+            return Err("Multiple multipath key path specifiers found".into());
         }
-        out.push(p | if hardened { HARDENED } else { 0 });
+        let nums: Vec<&str> = inner.split(';').collect();
+        if nums.len() < 2 {
+            return Err("Multipath key path specifiers must have at least two items".into());
+        }
+        let mut values: Vec<u32> = Vec::with_capacity(nums.len());
+        for num in nums {
+            let v = parse_path_elem(num, apostrophe)?;
+            if values.contains(&v) {
+                return Err(format!(
+                    "Duplicated key path value {v} in multipath specifier"
+                ));
+            }
+            values.push(v);
+        }
+        group = Some((path.len(), values));
+        path.push(0);
     }
-    Ok(out)
+    Ok(match group {
+        None => vec![path],
+        Some((at, values)) => values
+            .into_iter()
+            .map(|v| {
+                let mut p = path.clone();
+                p[at] = v;
+                p
+            })
+            .collect(),
+    })
 }
 
 /// Core's `ParseUInt32`: decimal digits, an optional `+`, nothing else.
@@ -122,7 +172,8 @@ fn parse_inner(
     params: &ChainParams,
     out: &mut SigningProvider,
     apostrophe: &mut bool,
-) -> Result<Source, String> {
+    multipath: bool,
+) -> Result<Vec<Source>, String> {
     let permit_uncompressed = matches!(ctx, Context::Top | Context::P2sh);
     let mut split: Vec<&str> = s.split('/').collect();
     let first = split[0];
@@ -138,20 +189,20 @@ fn parse_inner(
             }
             if valid_size && PublicKey::from_slice(&data).is_ok() {
                 if permit_uncompressed || data.len() == 33 {
-                    return Ok(Source::Const {
+                    return Ok(vec![Source::Const {
                         pubkey: data,
                         xonly: false,
-                    });
+                    }]);
                 }
                 return Err("Uncompressed keys are not allowed".into());
             } else if data.len() == 32 && ctx == Context::P2tr {
                 let mut full = vec![2u8];
                 full.extend_from_slice(&data);
                 if PublicKey::from_slice(&full).is_ok() {
-                    return Ok(Source::Const {
+                    return Ok(vec![Source::Const {
                         pubkey: full,
                         xonly: true,
-                    });
+                    }]);
                 }
             }
             return Err(format!("Pubkey '{first}' is invalid"));
@@ -160,10 +211,10 @@ fn parse_inner(
             if permit_uncompressed || secret.compressed {
                 let pubkey = secret.pubkey_bytes();
                 out.add(&pubkey, secret);
-                return Ok(Source::Const {
+                return Ok(vec![Source::Const {
                     pubkey,
                     xonly: ctx == Context::P2tr,
-                });
+                }]);
             }
             return Err("Uncompressed keys are not allowed".into());
         }
@@ -187,7 +238,11 @@ fn parse_inner(
         }
         _ => {}
     }
-    let path = parse_path(&split[1..], apostrophe)?;
+    let paths = if multipath {
+        parse_multipath(&split[1..], apostrophe)?
+    } else {
+        vec![parse_path(&split[1..], apostrophe)?]
+    };
     if let Some(xprv) = xprv {
         out.add(
             &root.public_key.serialize(),
@@ -197,7 +252,10 @@ fn parse_inner(
             },
         );
     }
-    Ok(Source::Bip32 { root, path, derive })
+    Ok(paths
+        .into_iter()
+        .map(|path| Source::Bip32 { root, path, derive })
+        .collect())
 }
 
 impl KeyExpr {
@@ -208,18 +266,36 @@ impl KeyExpr {
         params: &ChainParams,
         out: &mut SigningProvider,
     ) -> Result<KeyExpr, String> {
+        let mut keys = KeyExpr::parse_multi(s, ctx, params, out, false)?;
+        Ok(keys.remove(0))
+    }
+
+    /// Parses a key expression with its origin; with `multipath`, an
+    /// extended key's path may hold one BIP389 group `<a;b;...>` (Bitcoin
+    /// Core v27), which gives one key per value, in order. Without it the
+    /// result is always one key.
+    pub fn parse_multi(
+        s: &str,
+        ctx: Context,
+        params: &ChainParams,
+        out: &mut SigningProvider,
+        multipath: bool,
+    ) -> Result<Vec<KeyExpr>, String> {
         let parts: Vec<&str> = s.split(']').collect();
         if parts.len() > 2 {
             return Err("Multiple ']' characters found for a single pubkey".into());
         }
         let mut apostrophe = false;
         if parts.len() == 1 {
-            let source = parse_inner(parts[0], ctx, params, out, &mut apostrophe)?;
-            return Ok(KeyExpr {
-                origin: None,
-                source,
-                apostrophe,
-            });
+            let sources = parse_inner(parts[0], ctx, params, out, &mut apostrophe, multipath)?;
+            return Ok(sources
+                .into_iter()
+                .map(|source| KeyExpr {
+                    origin: None,
+                    source,
+                    apostrophe,
+                })
+                .collect());
         }
         let Some(origin) = parts[0].strip_prefix('[') else {
             return Err(format!(
@@ -241,13 +317,25 @@ impl KeyExpr {
             .expect("checked hex")
             .try_into()
             .expect("8 hex digits");
-        let origin_path = parse_path(&elems[1..], &mut apostrophe)?;
-        let source = parse_inner(parts[1], ctx, params, out, &mut apostrophe)?;
-        Ok(KeyExpr {
-            origin: Some((fingerprint, origin_path)),
-            source,
-            apostrophe,
-        })
+        let mut origin_path = Vec::with_capacity(elems.len() - 1);
+        for elem in &elems[1..] {
+            // No multipath group in the origin (Core v27's `allow_multipath` false).
+            if multipath && elem.starts_with('<') && elem.ends_with('>') {
+                return Err(format!(
+                    "Key path value '{elem}' specifies multipath in a section where multipath is not allowed"
+                ));
+            }
+            origin_path.push(parse_path_elem(elem, &mut apostrophe)?);
+        }
+        let sources = parse_inner(parts[1], ctx, params, out, &mut apostrophe, multipath)?;
+        Ok(sources
+            .into_iter()
+            .map(|source| KeyExpr {
+                origin: Some((fingerprint, origin_path.clone())),
+                source,
+                apostrophe,
+            })
+            .collect())
     }
 
     /// A constant key, as inferred from a script.

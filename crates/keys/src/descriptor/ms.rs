@@ -136,13 +136,15 @@ const CHECK_KEY: &str = "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f28
 
 impl MsDesc {
     /// Parses `s` as a miniscript; `None` when it is not one (the caller then
-    /// reports that the function is unknown).
+    /// reports that the function is unknown). With `multipath`, keys may hold
+    /// BIP389 groups and the result is one miniscript per expansion.
     pub fn parse(
         s: &str,
         ctx: Context,
         params: &ChainParams,
         out: &mut SigningProvider,
-    ) -> Option<Result<MsDesc, String>> {
+        multipath: bool,
+    ) -> Option<Result<Vec<MsDesc>, String>> {
         let node = if ctx == Context::P2tr {
             Node::Tap(Miniscript::from_str_ext(s, &ExtParams::allow_all()).ok()?)
         } else {
@@ -157,13 +159,18 @@ impl MsDesc {
             Node::Wsh(ms) => keys_of(ms),
             Node::Tap(ms) => keys_of(ms),
         };
-        let mut keys = BTreeMap::new();
+        let mut all_keys: BTreeMap<String, Vec<KeyExpr>> = BTreeMap::new();
         for name in names {
-            match KeyExpr::parse(&name, ctx, params, out) {
-                Ok(k) => keys.insert(name, k),
+            match KeyExpr::parse_multi(&name, ctx, params, out, multipath) {
+                Ok(k) => all_keys.insert(name, k),
                 Err(e) => return Some(Err(e)),
             };
         }
+        // Checks on the first expansion; the others differ only in paths.
+        let keys: BTreeMap<String, KeyExpr> = all_keys
+            .iter()
+            .map(|(name, k)| (name.clone(), k[0].clone()))
+            .collect();
         let problem = match &node {
             Node::Wsh(ms) => insane(ms),
             Node::Tap(ms) => insane(ms),
@@ -178,7 +185,21 @@ impl MsDesc {
         {
             return Some(Err(format!("{} is invalid", desc.raw_string())));
         }
-        Some(Ok(desc))
+        let n = all_keys.values().map(Vec::len).max().unwrap_or(1);
+        if all_keys.values().any(|k| k.len() != 1 && k.len() != n) {
+            return Some(Err(
+                "Miniscript: Multipath derivation paths have mismatched lengths".into(),
+            ));
+        }
+        Some(Ok((0..n)
+            .map(|i| MsDesc {
+                node: desc.node.clone(),
+                keys: all_keys
+                    .iter()
+                    .map(|(name, k)| (name.clone(), k[if k.len() == 1 { 0 } else { i }].clone()))
+                    .collect(),
+            })
+            .collect()))
     }
 
     /// Infers a sane miniscript from a P2WSH script (keys become constants).

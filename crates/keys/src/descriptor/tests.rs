@@ -235,3 +235,224 @@ fn inferred_keys_carry_their_origins() {
         "pkh(026dbd8b2315f296d36e6b6920b1579ca75569464875c7ebe869b536a7d9503c8c)"
     );
 }
+
+/// Multipath descriptors (BIP389, Bitcoin Core v27): the canonical strings
+/// of each expansion.
+fn expansions(desc: &str) -> Result<Vec<String>, String> {
+    let p = regtest();
+    Ok(parse_multipath(desc, &p, false)?
+        .iter()
+        .map(|d| d.to_string(&p))
+        .collect())
+}
+
+/// The canonical string of a single descriptor.
+fn single(desc: &str) -> String {
+    let p = regtest();
+    parse(desc, &p, false).unwrap().to_string(&p)
+}
+
+#[test]
+fn multipath_expands_into_the_single_descriptors() {
+    let p = regtest();
+    let multi = format!("wpkh({TPUB}/<0;1>/*)");
+    let d0 = format!("wpkh({TPUB}/0/*)");
+    let d1 = format!("wpkh({TPUB}/1/*)");
+    assert_eq!(expansions(&multi).unwrap(), [single(&d0), single(&d1)]);
+    let descs = parse_multipath(&multi, &p, false).unwrap();
+    assert!(descs.iter().all(|d| d.is_range() && d.is_solvable()));
+    for pos in [0, 1, 7] {
+        assert_eq!(
+            descs[0].expand(pos),
+            parse(&d0, &p, false).unwrap().expand(pos)
+        );
+        assert_eq!(
+            descs[1].expand(pos),
+            parse(&d1, &p, false).unwrap().expand(pos)
+        );
+        assert_ne!(descs[0].expand(pos), descs[1].expand(pos));
+    }
+    // More than two values, in the order written, hardened ones with a private key.
+    assert_eq!(
+        expansions(&format!("pkh({TPUB}/2/<3;1;2>)")).unwrap(),
+        [3, 1, 2].map(|i| single(&format!("pkh({TPUB}/2/{i})")))
+    );
+    let hard = parse_multipath(&format!("pkh({TPRV}/<0h;1'>/*)"), &p, false).unwrap();
+    assert_eq!(hard.len(), 2);
+    assert_eq!(
+        hard[1].expand(5),
+        parse(&format!("pkh({TPRV}/1h/*)"), &p, false)
+            .unwrap()
+            .expand(5)
+    );
+    // Origins stay on every expansion.
+    assert_eq!(
+        expansions(&format!("wpkh([deadbeef/84h/1h/0h]{TPUB}/<0;1>/*)")).unwrap(),
+        [0, 1].map(|i| single(&format!("wpkh([deadbeef/84h/1h/0h]{TPUB}/{i}/*)")))
+    );
+}
+
+#[test]
+fn descriptors_without_a_group_parse_as_before() {
+    let p = regtest();
+    for desc in [
+        format!("wpkh({TPUB}/1/*)"),
+        format!("sh(multi(1,{G},{TPUB}/0))"),
+        format!("combo({TPRV}/1/1/0)"),
+        "raw(51)".to_string(),
+    ] {
+        let all = parse_multipath(&desc, &p, false).unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].to_string(&p), single(&desc));
+    }
+    // The single-descriptor parser keeps Widecoin Core 6.0's answer.
+    assert_eq!(
+        parse(&format!("wpkh({TPUB}/<0;1>/*)"), &p, false).unwrap_err(),
+        "wpkh(): Key path value '<0;1>' is not a valid uint32"
+    );
+    assert_eq!(
+        parse(&format!("pkh([deadbeef/<0;1>]{TPUB}/0)"), &p, false).unwrap_err(),
+        "pkh(): Key path value '<0;1>' is not a valid uint32"
+    );
+}
+
+#[test]
+fn multipath_checksums_cover_the_multipath_form() {
+    let p = regtest();
+    let multi = format!("wpkh({TPUB}/<0;1>/*)");
+    let sum = get_descriptor_checksum(&multi);
+    assert_eq!(sum.len(), 8);
+    assert_ne!(sum, get_descriptor_checksum(&format!("wpkh({TPUB}/0/*)")));
+    let with_sum = format!("{multi}#{sum}");
+    assert_eq!(parse_multipath(&with_sum, &p, true).unwrap().len(), 2);
+    assert_eq!(
+        parse_multipath(&multi, &p, true).unwrap_err(),
+        "Missing checksum"
+    );
+    let wrong = format!(
+        "{multi}#{}",
+        get_descriptor_checksum(&format!("wpkh({TPUB}/0/*)"))
+    );
+    assert!(parse_multipath(&wrong, &p, true)
+        .unwrap_err()
+        .starts_with("Provided checksum '"));
+    // Each expansion carries the checksum of its own string.
+    for d in parse_multipath(&with_sum, &p, true).unwrap() {
+        let s = d.to_string(&p);
+        let (body, c) = s.split_once('#').unwrap();
+        assert_eq!(c, get_descriptor_checksum(body));
+    }
+}
+
+#[test]
+fn multipath_keys_line_up_across_a_descriptor() {
+    // A key without a group is repeated in every expansion.
+    assert_eq!(
+        expansions(&format!("wsh(multi(1,{G},{TPUB}/<0;1>/*))")).unwrap(),
+        [0, 1].map(|i| single(&format!("wsh(multi(1,{G},{TPUB}/{i}/*))")))
+    );
+    assert_eq!(
+        expansions(&format!(
+            "sh(sortedmulti(2,{TPUB}/0/<0;1>/*,{TPUB}/1/<2;3>/*))"
+        ))
+        .unwrap(),
+        [(0, 2), (1, 3)]
+            .map(|(a, b)| single(&format!("sh(sortedmulti(2,{TPUB}/0/{a}/*,{TPUB}/1/{b}/*))")))
+    );
+    assert_eq!(
+        expansions(&format!(
+            "tr({TPUB}/<0;1>/*,{{pk({G}),multi_a(1,{TPUB}/5/<6;7>)}})"
+        ))
+        .unwrap(),
+        [(0, 6), (1, 7)].map(|(a, b)| single(&format!(
+            "tr({TPUB}/{a}/*,{{pk({G}),multi_a(1,{TPUB}/5/{b})}})"
+        )))
+    );
+    assert_eq!(
+        expansions(&format!("tr({G},pk({TPUB}/<0;1;2>))")).unwrap(),
+        [0, 1, 2].map(|i| single(&format!("tr({G},pk({TPUB}/{i}))")))
+    );
+    assert_eq!(
+        expansions(&format!(
+            "wsh(and_v(v:pk({TPUB}/<0;1>/*),pk({TPUB}/9/<1;0>/*)))"
+        ))
+        .unwrap(),
+        [(0, 1), (1, 0)].map(|(a, b)| single(&format!(
+            "wsh(and_v(v:pk({TPUB}/{a}/*),pk({TPUB}/9/{b}/*)))"
+        )))
+    );
+    assert_eq!(
+        expansions(&format!("tr({TPUB}/<0;1>/*)")).unwrap(),
+        [0, 1].map(|i| single(&format!("tr({TPUB}/{i}/*)")))
+    );
+    assert_eq!(
+        expansions(&format!("combo({TPUB}/<0;1>)")).unwrap(),
+        [0, 1].map(|i| single(&format!("combo({TPUB}/{i})")))
+    );
+    assert_eq!(
+        expansions(&format!("rawtr({TPUB}/<0;1>)")).unwrap(),
+        [0, 1].map(|i| single(&format!("rawtr({TPUB}/{i})")))
+    );
+}
+
+#[test]
+fn multipath_errors_are_cores() {
+    let err = |s: String| expansions(&s).unwrap_err();
+    assert_eq!(
+        err(format!("pkh({TPUB}/<0;1>/<2;3>)")),
+        "pkh(): Multiple multipath key path specifiers found"
+    );
+    assert_eq!(
+        err(format!("pkh([deadbeef/<0;1>]{TPUB}/0)")),
+        "pkh(): Key path value '<0;1>' specifies multipath in a section where multipath is not allowed"
+    );
+    assert_eq!(
+        err(format!("wpkh({TPUB}/<1;1>/*)")),
+        "wpkh(): Duplicated key path value 1 in multipath specifier"
+    );
+    // The value is the child number, hardened bit included, as Core prints it.
+    assert_eq!(
+        err(format!("wpkh({TPUB}/<1h;1'>/*)")),
+        "wpkh(): Duplicated key path value 2147483649 in multipath specifier"
+    );
+    assert_eq!(
+        err(format!("wpkh({TPUB}/<0>/*)")),
+        "wpkh(): Multipath key path specifiers must have at least two items"
+    );
+    assert_eq!(
+        err(format!("wpkh({TPUB}/<>/*)")),
+        "wpkh(): Multipath key path specifiers must have at least two items"
+    );
+    assert_eq!(
+        err(format!("wpkh({TPUB}/<0;x>/*)")),
+        "wpkh(): Key path value 'x' is not a valid uint32"
+    );
+    assert_eq!(
+        err(format!("wpkh({TPUB}/<0;>/*)")),
+        "wpkh(): Key path value '' is not a valid uint32"
+    );
+    assert_eq!(
+        err(format!("wpkh({TPUB}/<0;2147483648>/*)")),
+        "wpkh(): Key path value 2147483648 is out of range"
+    );
+    assert_eq!(
+        err(format!("wsh(multi(1,{TPUB}/<0;1>/*,{TPUB}/2/<0;1;2>/*))")),
+        "multi(): Multipath derivation paths have mismatched lengths"
+    );
+    assert_eq!(
+        err(format!(
+            "tr({G},{{pk({TPUB}/<0;1>/*),pk({TPUB}/2/<0;1;2>/*)}})"
+        )),
+        "tr(): Multipath subscripts have mismatched lengths"
+    );
+    assert_eq!(
+        err(format!("tr({TPUB}/<0;1>/*,pk({TPUB}/2/<0;1;2>/*))")),
+        "tr(): Multipath internal key mismatches multipath subscripts lengths"
+    );
+    assert_eq!(
+        err(format!(
+            "wsh(and_v(v:pk({TPUB}/<0;1>/*),pk({TPUB}/2/<0;1;2>/*)))"
+        )),
+        "Miniscript: Multipath derivation paths have mismatched lengths"
+    );
+}

@@ -15,6 +15,8 @@ use widecoin_rpc::{
     RpcErrorCode, RpcMethod, RpcRequest, RpcResult, RpcTable,
 };
 
+use widecoin_consensus::decode::decode_block_partial;
+
 use super::blockchain::parse_hash_v;
 use super::tx_json::{tx_to_univ, TxVerbosity};
 use super::util::float;
@@ -41,10 +43,7 @@ fn block_not_found() -> RpcError {
 }
 
 /// Core's `GetBlockChecked`: the block's data, or why it cannot be read.
-fn block_checked(
-    cm: &ChainstateManager,
-    entry: &BlockIndexEntry,
-) -> Result<Block, RpcError> {
+fn block_checked(cm: &ChainstateManager, entry: &BlockIndexEntry) -> Result<Block, RpcError> {
     if cm.is_block_pruned(entry) {
         return Err(RpcError::misc("Block not available (pruned data)"));
     }
@@ -359,9 +358,12 @@ fn submitblock(node: Arc<NodeContext>) -> RpcCommand {
     );
     RpcCommand::new("mining", spec, move |req: &RpcRequest| {
         let raw = hex::decode(req.arg::<String>(0)?).ok();
-        let block: Block = raw.and_then(|b| deserialize(&b).ok()).ok_or_else(|| {
-            RpcError::new(RpcErrorCode::DESERIALIZATION_ERROR, "Block decode failed")
-        })?;
+        // Core's `DecodeHexBlk` reads the block from a stream and ignores what follows.
+        let block: Block = raw
+            .and_then(|b| decode_block_partial(&b).ok().map(|(block, _)| block))
+            .ok_or_else(|| {
+                RpcError::new(RpcErrorCode::DESERIALIZATION_ERROR, "Block decode failed")
+            })?;
         if block.txdata.first().is_none_or(|tx| !tx.is_coinbase()) {
             return Err(RpcError::new(
                 RpcErrorCode::DESERIALIZATION_ERROR,

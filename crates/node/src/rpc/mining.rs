@@ -362,7 +362,8 @@ fn gbt_proposal(
     };
     let block: bitcoin::Block = hex::decode(data)
         .ok()
-        .and_then(|b| bitcoin::consensus::deserialize(&b).ok())
+        .and_then(|b| widecoin_consensus::decode::decode_block_partial(&b).ok())
+        .map(|(block, _)| block)
         .ok_or_else(|| RpcError::new(RpcErrorCode::DESERIALIZATION_ERROR, "Block decode failed"))?;
     let hash = block.block_hash();
     let mut cm = node.chain.lock();

@@ -234,8 +234,8 @@ fn getpeerinfo(node: Arc<NodeContext>) -> RpcCommand {
                 o.insert("version".into(), json!(s.version));
                 o.insert("subver".into(), json!(s.subver));
                 o.insert("inbound".into(), json!(p.inbound));
-                o.insert("bip152_hb_to".into(), json!(false));
-                o.insert("bip152_hb_from".into(), json!(false));
+                o.insert("bip152_hb_to".into(), json!(s.cmpct.hb_to));
+                o.insert("bip152_hb_from".into(), json!(s.cmpct.hb_from));
                 // Core's `m_starting_height` is -1 until the version arrives.
                 let starting_height = if s.version == 0 {
                     -1
@@ -421,17 +421,18 @@ fn getnettotals(node: Arc<NodeContext>) -> RpcCommand {
     );
     RpcCommand::new("network", spec, move |_req: &RpcRequest| {
         let totals = connman(&node)?.totals();
+        let upload = connman(&node)?.upload_target();
         Ok(json!({
             "totalbytesrecv": totals.bytes_recv,
             "totalbytessent": totals.bytes_sent,
             "timemillis": widecoin_common::time::system_time_micros() / 1000,
             "uploadtarget": {
-                "timeframe": 86400,
-                "target": 0,
-                "target_reached": false,
-                "serve_historical_blocks": true,
-                "bytes_left_in_cycle": 0,
-                "time_left_in_cycle": 0,
+                "timeframe": upload.timeframe,
+                "target": upload.target,
+                "target_reached": upload.target_reached,
+                "serve_historical_blocks": upload.serve_historical_blocks,
+                "bytes_left_in_cycle": upload.bytes_left_in_cycle,
+                "time_left_in_cycle": upload.time_left_in_cycle,
             },
         }))
     })

@@ -276,8 +276,16 @@ fn getdescriptorinfo(node: Arc<NodeContext>) -> RpcCommand {
             RpcResult::new(
                 ResultType::Str,
                 "descriptor",
-                "The descriptor in canonical form, without private keys",
+                "The descriptor in canonical form, without private keys. For a multipath descriptor, only the first will be returned.",
             ),
+            // Bitcoin Core v27 (BIP389 multipath descriptors).
+            RpcResult::new(
+                ResultType::Arr,
+                "multipath_expansion",
+                "All descriptors produced by expanding multipath derivation elements. Only if the provided descriptor specifies multipath derivation elements.",
+            )
+            .optional()
+            .inner(vec![RpcResult::new(ResultType::Str, "", "")]),
             RpcResult::new(
                 ResultType::Str,
                 "checksum",
@@ -304,14 +312,27 @@ fn getdescriptorinfo(node: Arc<NodeContext>) -> RpcCommand {
     RpcCommand::new("util", spec, move |req: &RpcRequest| {
         let text: String = req.arg(0)?;
         let params = &node.chain_params;
-        let desc = descriptor::parse(&text, params, false).map_err(invalid_key)?;
-        Ok(json!({
-            "descriptor": desc.to_string(params),
-            "checksum": descriptor::get_descriptor_checksum(&text),
-            "isrange": desc.is_range(),
-            "issolvable": desc.is_solvable(),
-            "hasprivatekeys": !desc.provider.keys.is_empty(),
-        }))
+        // Multipath descriptors as Bitcoin Core v27 takes them: the first
+        // expansion, and all of them under `multipath_expansion`.
+        let descs = descriptor::parse_multipath(&text, params, false).map_err(invalid_key)?;
+        let desc = &descs[0];
+        let mut result = Map::new();
+        result.insert("descriptor".into(), json!(desc.to_string(params)));
+        if descs.len() > 1 {
+            let all: Vec<String> = descs.iter().map(|d| d.to_string(params)).collect();
+            result.insert("multipath_expansion".into(), json!(all));
+        }
+        result.insert(
+            "checksum".into(),
+            json!(descriptor::get_descriptor_checksum(&text)),
+        );
+        result.insert("isrange".into(), json!(desc.is_range()));
+        result.insert("issolvable".into(), json!(desc.is_solvable()));
+        result.insert(
+            "hasprivatekeys".into(),
+            json!(!desc.provider.keys.is_empty()),
+        );
+        Ok(Value::Object(result))
     })
 }
 
@@ -370,9 +391,32 @@ fn deriveaddresses(node: Arc<NodeContext>) -> RpcCommand {
             RpcArg::required("descriptor", ArgType::Str, "The descriptor."),
             RpcArg::omitted("range", ArgType::Range, "If a ranged descriptor is used, this specifies the end or the range (in [begin,end] notation) to derive."),
         ],
-        vec![RpcResult::new(ResultType::Arr, "", "").inner(vec![
-            RpcResult::new(ResultType::Str, "address", "the derived addresses"),
-        ])],
+        vec![
+            RpcResult::new(ResultType::Arr, "", "")
+                .cond("for single derivation descriptors")
+                .inner(vec![RpcResult::new(
+                    ResultType::Str,
+                    "address",
+                    "the derived addresses",
+                )]),
+            // Bitcoin Core v27 (BIP389 multipath descriptors).
+            RpcResult::new(
+                ResultType::Arr,
+                "",
+                "The derived addresses for each of the multipath expansions of the descriptor, in multipath specifier order",
+            )
+            .cond("for multipath descriptors")
+            .inner(vec![RpcResult::new(
+                ResultType::Arr,
+                "",
+                "The derived addresses for a multipath descriptor expansion",
+            )
+            .inner(vec![RpcResult::new(
+                ResultType::Str,
+                "address",
+                "the derived address",
+            )])]),
+        ],
         "First three native segwit receive addresses\n".to_string()
             + &help_example_cli("deriveaddresses", &format!("{example} \"[0,2]\""))
             + &help_example_rpc("deriveaddresses", &format!("{example}, \"[0,2]\"")),
@@ -385,7 +429,8 @@ fn deriveaddresses(node: Arc<NodeContext>) -> RpcCommand {
             Value::Null => (0, 0),
             v => parse_descriptor_range(v)?,
         };
-        let desc = descriptor::parse(&text, params, true).map_err(invalid_key)?;
+        let descs = descriptor::parse_multipath(&text, params, true).map_err(invalid_key)?;
+        let desc = &descs[0];
         if !desc.is_range() && given > 1 {
             return Err(RpcError::invalid_parameter(
                 "Range should not be specified for an un-ranged descriptor",
@@ -396,31 +441,49 @@ fn deriveaddresses(node: Arc<NodeContext>) -> RpcCommand {
                 "Range must be specified for a ranged descriptor",
             ));
         }
-        let mut addresses = Vec::new();
-        for i in begin..=end {
-            let scripts = desc
-                .expand(i as u32)
-                .ok_or_else(|| invalid_key("Cannot derive script without private keys"))?;
-            let count = scripts.len();
-            for script in scripts {
-                let dest = extract_destination(script.as_bytes());
-                match encode_destination(&dest, params) {
-                    Some(address) => addresses.push(address),
-                    // combo() also gives P2PK, which has no address: skip it.
-                    None if count > 1 && matches!(dest, Destination::PubKey(_)) => {}
-                    None => {
-                        return Err(invalid_key(
-                            "Descriptor does not have a corresponding address",
-                        ))
-                    }
+        if descs.len() == 1 {
+            return Ok(json!(derive_addresses(desc, begin, end, params)?));
+        }
+        // A multipath descriptor (Bitcoin Core v27): one list per expansion.
+        let all = descs
+            .iter()
+            .map(|d| derive_addresses(d, begin, end, params))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(json!(all))
+    })
+}
+
+/// Core's `DeriveAddresses`: the addresses of one descriptor over a range.
+fn derive_addresses(
+    desc: &descriptor::Descriptor,
+    begin: i64,
+    end: i64,
+    params: &ChainParams,
+) -> Result<Vec<String>, RpcError> {
+    let mut addresses = Vec::new();
+    for i in begin..=end {
+        let scripts = desc
+            .expand(i as u32)
+            .ok_or_else(|| invalid_key("Cannot derive script without private keys"))?;
+        let count = scripts.len();
+        for script in scripts {
+            let dest = extract_destination(script.as_bytes());
+            match encode_destination(&dest, params) {
+                Some(address) => addresses.push(address),
+                // combo() also gives P2PK, which has no address: skip it.
+                None if count > 1 && matches!(dest, Destination::PubKey(_)) => {}
+                None => {
+                    return Err(invalid_key(
+                        "Descriptor does not have a corresponding address",
+                    ))
                 }
             }
         }
-        if addresses.is_empty() {
-            return Err(RpcError::misc("Unexpected empty result"));
-        }
-        Ok(json!(addresses))
-    })
+    }
+    if addresses.is_empty() {
+        return Err(RpcError::misc("Unexpected empty result"));
+    }
+    Ok(addresses)
 }
 
 /// Core's `ScriptToUniv` with `include_address`.

@@ -77,7 +77,14 @@ fn createpsbt(node: Arc<NodeContext>) -> RpcCommand {
     );
     RpcCommand::new("rawtransactions", spec, move |req: &RpcRequest| {
         let rbf = req.param(3).as_bool();
-        let tx = construct_transaction(&node, req.param(0), req.param(1), req.param(2), rbf)?;
+        let tx = construct_transaction(
+            &node,
+            req.param(0),
+            req.param(1),
+            req.object_entries(1),
+            req.param(2),
+            rbf,
+        )?;
         Ok(json!(encode_psbt(&psbt_from_tx(tx))))
     })
 }

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use bitcoin::consensus::Decodable;
-use bitcoin::{absolute, transaction, Transaction, TxIn, TxOut, VarInt, Witness};
+use bitcoin::Transaction;
+use widecoin_consensus::decode::{decode_transaction, decode_transaction_no_witness};
 use widecoin_keys::script::has_valid_ops;
 use widecoin_rpc::{
     help_example_cli, help_example_rpc, ArgType, ResultType, RpcArg, RpcCommand, RpcError,
@@ -110,71 +110,6 @@ pub fn decode_tx_doc(txid_doc: &str) -> Vec<RpcResult> {
     ]
 }
 
-/// The pre-segwit serialization, where `00 01` reads as no inputs and one output
-/// (also without rust-bitcoin's 4 MB cap, see `decode_extended`).
-fn decode_legacy(data: &[u8]) -> Option<Transaction> {
-    let mut r = data;
-    let version = i32::consensus_decode_from_finite_reader(&mut r).ok()?;
-    let input = Vec::<TxIn>::consensus_decode_from_finite_reader(&mut r).ok()?;
-    let output = Vec::<TxOut>::consensus_decode_from_finite_reader(&mut r).ok()?;
-    let lock_time = absolute::LockTime::consensus_decode_from_finite_reader(&mut r).ok()?;
-    r.is_empty().then_some(Transaction {
-        version: transaction::Version(version),
-        lock_time,
-        input,
-        output,
-    })
-}
-
-/// The extended (segwit) serialization, read as Core's
-/// `UnserializeTransaction` reads it, from the slice itself and without
-/// rust-bitcoin's limits: `consensus_decode` caps the input at 4 MB and its
-/// `Witness` decoder caps one input's witness at 4 MB, while Core reads a
-/// transaction of any size here and lets the checks reject it (a transaction
-/// as large as a block is `bad-txns-oversize`, not a decode error).
-fn decode_extended(data: &[u8]) -> Option<Transaction> {
-    let mut r = data;
-    let version = i32::consensus_decode_from_finite_reader(&mut r).ok()?;
-    let mut input = Vec::<TxIn>::consensus_decode_from_finite_reader(&mut r).ok()?;
-    let mut output = Vec::new();
-    let mut flags = 0u8;
-    if input.is_empty() {
-        flags = u8::consensus_decode_from_finite_reader(&mut r).ok()?;
-        if flags != 0 {
-            input = Vec::<TxIn>::consensus_decode_from_finite_reader(&mut r).ok()?;
-            output = Vec::<TxOut>::consensus_decode_from_finite_reader(&mut r).ok()?;
-        }
-    } else {
-        output = Vec::<TxOut>::consensus_decode_from_finite_reader(&mut r).ok()?;
-    }
-    if flags & 1 != 0 {
-        flags ^= 1;
-        for txin in &mut input {
-            let n = VarInt::consensus_decode_from_finite_reader(&mut r).ok()?.0;
-            let mut items = Vec::new();
-            for _ in 0..n {
-                items.push(Vec::<u8>::consensus_decode_from_finite_reader(&mut r).ok()?);
-            }
-            txin.witness = Witness::from_slice(&items);
-        }
-        // "Superfluous witness record".
-        if input.iter().all(|i| i.witness.is_empty()) {
-            return None;
-        }
-    }
-    // "Unknown transaction optional data".
-    if flags != 0 {
-        return None;
-    }
-    let lock_time = absolute::LockTime::consensus_decode_from_finite_reader(&mut r).ok()?;
-    r.is_empty().then_some(Transaction {
-        version: transaction::Version(version),
-        lock_time,
-        input,
-        output,
-    })
-}
-
 /// Core's `CheckTxScriptsSanity`.
 fn scripts_sane(tx: &Transaction) -> bool {
     let ok = |s: &[u8]| has_valid_ops(s) && s.len() <= MAX_SCRIPT_SIZE;
@@ -192,12 +127,12 @@ pub fn decode_hex_tx(
 ) -> Option<Transaction> {
     let data = hex::decode(hex_str).ok()?;
     let extended = if try_witness {
-        decode_extended(&data)
+        decode_transaction(&data).ok()
     } else {
         None
     };
     let legacy = if try_no_witness {
-        decode_legacy(&data)
+        decode_transaction_no_witness(&data).ok()
     } else {
         None
     };
@@ -252,6 +187,7 @@ fn decoderawtransaction(node: Arc<NodeContext>) -> RpcCommand {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bitcoin::{absolute, transaction, TxIn, TxOut, Witness};
 
     #[test]
     fn heuristics_pick_the_sane_reading() {
@@ -301,21 +237,21 @@ mod tests {
         with_witness.input[0].witness = Witness::from_slice(&[[1u8]]);
         for t in [&tx, &with_witness] {
             let bytes = bitcoin::consensus::serialize(t);
-            assert_eq!(decode_extended(&bytes).as_ref(), Some(t));
+            assert_eq!(decode_transaction(&bytes).ok().as_ref(), Some(t));
         }
         // A witness flag with only empty witnesses: "Superfluous witness record".
         let mut bytes = bitcoin::consensus::serialize(&with_witness);
         let at = bytes.len() - 4 - 3;
         assert_eq!(&bytes[at..at + 3], &[1, 1, 1]);
         bytes.splice(at..at + 3, [0]);
-        assert_eq!(decode_extended(&bytes), None);
+        assert_eq!(decode_transaction(&bytes).ok(), None);
         // Unknown flags.
         let mut bytes = bitcoin::consensus::serialize(&with_witness);
         bytes[5] = 3;
-        assert_eq!(decode_extended(&bytes), None);
+        assert_eq!(decode_transaction(&bytes).ok(), None);
         // No inputs and flag 0: Core reads no outputs either.
         let empty = hex::decode("02000000000007000000").unwrap();
-        let t = decode_extended(&empty).unwrap();
+        let t = decode_transaction(&empty).unwrap();
         assert!(t.input.is_empty() && t.output.is_empty());
     }
 

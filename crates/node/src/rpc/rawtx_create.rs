@@ -199,6 +199,7 @@ pub fn construct_transaction(
     node: &NodeContext,
     inputs: &Value,
     outputs: &Value,
+    outputs_entries: Option<Vec<(String, Value)>>,
     locktime: &Value,
     rbf: Option<bool>,
 ) -> Result<Transaction, RpcError> {
@@ -279,7 +280,11 @@ pub fn construct_transaction(
     }
     let mut pairs: Vec<(String, Value)> = Vec::new();
     match outputs {
-        Value::Object(m) => pairs.extend(m.iter().map(|(k, v)| (k.clone(), v.clone()))),
+        // The client's entries, repeated keys kept, when the request carries them.
+        Value::Object(m) => match outputs_entries {
+            Some(entries) => pairs = entries,
+            None => pairs.extend(m.iter().map(|(k, v)| (k.clone(), v.clone()))),
+        },
         Value::Array(a) => {
             for output in a {
                 let Some(m) = output.as_object() else {
@@ -406,7 +411,14 @@ fn createrawtransaction(node: Arc<NodeContext>) -> RpcCommand {
     );
     RpcCommand::new("rawtransactions", spec, move |req: &RpcRequest| {
         let rbf = req.param(3).as_bool();
-        let tx = construct_transaction(&node, req.param(0), req.param(1), req.param(2), rbf)?;
+        let tx = construct_transaction(
+            &node,
+            req.param(0),
+            req.param(1),
+            req.object_entries(1),
+            req.param(2),
+            rbf,
+        )?;
         Ok(json!(encode_hex_tx(&tx)))
     })
 }

@@ -262,23 +262,27 @@ fn eval_scan_object(
             ))
         }
     };
-    let desc = descriptor::parse(&text, &node.chain_params, false)
+    // A multipath descriptor (Bitcoin Core v27) scans each expansion at
+    // every position of the range.
+    let descs = descriptor::parse_multipath(&text, &node.chain_params, false)
         .map_err(|e| RpcError::new(RpcErrorCode::INVALID_ADDRESS_OR_KEY, e))?;
-    if !desc.is_range() {
+    if !descs[0].is_range() {
         range = (0, 0);
     }
     let mut scripts = Vec::new();
     let mut known = InferProvider::default();
     for pos in range.0..=range.1 {
         let pos = pos as u32;
-        let expanded = desc.expand(pos).ok_or_else(|| {
-            RpcError::new(
-                RpcErrorCode::INVALID_ADDRESS_OR_KEY,
-                format!("Cannot derive script without private keys: '{text}'"),
-            )
-        })?;
-        desc.collect_known(pos, &mut known);
-        scripts.extend(expanded);
+        for desc in &descs {
+            let expanded = desc.expand(pos).ok_or_else(|| {
+                RpcError::new(
+                    RpcErrorCode::INVALID_ADDRESS_OR_KEY,
+                    format!("Cannot derive script without private keys: '{text}'"),
+                )
+            })?;
+            desc.collect_known(pos, &mut known);
+            scripts.extend(expanded);
+        }
     }
     Ok((scripts, known))
 }

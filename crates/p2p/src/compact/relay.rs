@@ -69,7 +69,7 @@ impl CompactShared {
     /// Core's `AddToCompactExtraTransactions`.
     pub(crate) fn add_extra_txn(&self, tx: &Arc<Transaction>) {
         let max = DEFAULT_BLOCK_RECONSTRUCTION_EXTRA_TXN;
-        if max == 0 || tx.total_size() * 2 > MAX_EXTRA_TX_USAGE {
+        if max == 0 {
             return;
         }
         let mut extra = lock(&self.extra_txn);
@@ -77,6 +77,14 @@ impl CompactShared {
             extra.pop_front();
         }
         extra.push_back((tx.compute_wtxid(), tx.clone()));
+    }
+
+    /// A rejected transaction is kept unless it is large (Core's
+    /// `RecursiveDynamicUsage < 100000`, approximated by twice its size).
+    pub(crate) fn add_rejected_txn(&self, tx: &Arc<Transaction>) {
+        if tx.total_size() * 2 < MAX_EXTRA_TX_USAGE {
+            self.add_extra_txn(tx);
+        }
     }
 
     fn extra_txn(&self) -> Vec<(Wtxid, Arc<Transaction>)> {
@@ -199,12 +207,7 @@ impl Conn {
             .config
             .mempool
             .as_ref()
-            .map(|m| {
-                m.infos()
-                    .into_iter()
-                    .map(|i| (i.tx.compute_wtxid(), i.tx))
-                    .collect()
-            })
+            .map(|m| m.compact_txs())
             .unwrap_or_default()
     }
 
