@@ -238,6 +238,77 @@ pub fn next_work_required(
     )
 }
 
+/// Core's `PermittedDifficultyTransition`: whether a header at `height` may
+/// carry `new_bits` after a parent with `old_bits` (used on headers whose
+/// ancestors we may not have, during the low-work header pre-sync): equal
+/// bits between retargets, and at a retarget within the factor-4 bounds,
+/// each bound rounded through the compact form.
+pub fn permitted_difficulty_transition(
+    params: &ConsensusParams,
+    height: i64,
+    old_bits: u32,
+    new_bits: u32,
+) -> bool {
+    if params.pow_allow_min_difficulty_blocks {
+        return true;
+    }
+    if height % params.difficulty_adjustment_interval() != 0 {
+        return old_bits == new_bits;
+    }
+    let timespan = params.pow_target_timespan;
+    let limit = U256::from_target(params.pow_limit);
+    let (observed, _, _) = U256::from_compact(new_bits);
+    let (old, _, _) = U256::from_compact(old_bits);
+    let bound = |span: i64| {
+        let mut t = old.mul_u64(span as u64).div_u64(timespan as u64);
+        if t > limit {
+            t = limit;
+        }
+        U256::from_compact(t.to_compact()).0
+    };
+    bound(timespan * 4) >= observed && bound(timespan / 4) <= observed
+}
+
+#[cfg(test)]
+mod transition_tests {
+    use super::*;
+
+    #[test]
+    fn difficulty_transitions_follow_the_retarget_bounds() {
+        let main = widecoin_chainparams::ChainParams::new(widecoin_chainparams::ChainType::Main);
+        let p = &main.consensus;
+        let interval = p.difficulty_adjustment_interval();
+        let bits = 0x1d00ffff;
+        // Between retargets the bits must not change.
+        assert!(permitted_difficulty_transition(p, interval + 1, bits, bits));
+        assert!(!permitted_difficulty_transition(
+            p,
+            interval + 1,
+            bits,
+            0x1c7fffff
+        ));
+        // At a retarget: within a factor of four either way, not beyond.
+        let (t, _, _) = U256::from_compact(bits);
+        let quarter = t.div_u64(4).to_compact();
+        let eighth = t.div_u64(8).to_compact();
+        assert!(permitted_difficulty_transition(p, interval, bits, quarter));
+        assert!(!permitted_difficulty_transition(p, interval, bits, eighth));
+        let four = t.mul_u64(4).to_compact();
+        let eight = t.mul_u64(8).to_compact();
+        assert!(permitted_difficulty_transition(p, interval, bits, four));
+        assert!(!permitted_difficulty_transition(p, interval, bits, eight));
+        // Test chains with min-difficulty blocks allow anything.
+        let regtest =
+            widecoin_chainparams::ChainParams::new(widecoin_chainparams::ChainType::Regtest);
+        assert!(permitted_difficulty_transition(
+            &regtest.consensus,
+            interval + 1,
+            bits,
+            eight
+        ));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -356,7 +356,10 @@ fn app_init(
         kind.echo_ipc.clone(),
     );
     node.miner.options = assembler_options(args).map_err(|e| fail(&e))?;
-    if let Err(e) = node.fee_estimation.init(args, &node.chain_params, &net_dir, shutdown) {
+    if let Err(e) = node
+        .fee_estimation
+        .init(args, &node.chain_params, &net_dir, shutdown)
+    {
         let _ = std::fs::remove_file(&pid_file);
         return Err(fail(&e));
     }

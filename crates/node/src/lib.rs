@@ -17,6 +17,6 @@ pub mod shutdown;
 pub mod txpool;
 pub mod wallet_process;
 
-pub use init::{main_widecoind, run_node, run_widecoind, EchoIpc, IpcBind, ProcessKind};
 pub use init::IpcChainSlot;
+pub use init::{main_widecoind, run_node, run_widecoind, EchoIpc, IpcBind, ProcessKind};
 pub use wallet_process::{ChildProcess, SpawnWallet, SpawnedWallet};

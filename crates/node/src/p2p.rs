@@ -448,6 +448,18 @@ impl ChainAccess for NodeChainAccess {
         }
     }
 
+    fn permitted_difficulty_transition(&self, height: u32, old_bits: u32, new_bits: u32) -> bool {
+        let Some(node) = self.node.upgrade() else {
+            return true;
+        };
+        widecoin_chainstate::pow::permitted_difficulty_transition(
+            &node.chain_params.consensus,
+            i64::from(height),
+            old_bits,
+            new_bits,
+        )
+    }
+
     fn check_proof_of_work(&self, header: &Header) -> bool {
         let Some(node) = self.node.upgrade() else {
             return true;
@@ -637,6 +649,7 @@ impl ChainAccess for NodeChainAccess {
             let Some(fork) = chain.find_fork(index, target_id) else {
                 return Vec::new();
             };
+            let fork = last_common_block(index, fork, target_id);
             let fork_height = index.entry(fork).height;
             let window_end = fork_height.saturating_add(BLOCK_DOWNLOAD_WINDOW);
             let end = if target_entry.height > window_end {
@@ -685,6 +698,7 @@ impl ChainAccess for NodeChainAccess {
                 return None;
             }
             let fork = cm.active_chain().find_fork(index, target_id)?;
+            let fork = last_common_block(index, fork, target_id);
             let window_end = index
                 .entry(fork)
                 .height
@@ -770,4 +784,35 @@ impl ChainAccess for NodeChainAccess {
             out
         })
     }
+}
+
+/// Where the download window starts on the way to `target` (Core's
+/// `pindexLastCommonBlock` as `FindNextBlocksToDownload` advances it): past
+/// the fork with the active chain, over every block of the target's branch
+/// whose data, and all of whose ancestors' data, is stored
+/// (`HaveTxsDownloaded`). Without this a branch longer than the window that
+/// is still being downloaded (a large reorganisation) would never get past
+/// `fork + BLOCK_DOWNLOAD_WINDOW`.
+fn last_common_block(
+    index: &widecoin_chainstate::index::BlockIndex,
+    fork: widecoin_chainstate::EntryId,
+    target: widecoin_chainstate::EntryId,
+) -> widecoin_chainstate::EntryId {
+    let mut path = Vec::new();
+    let mut cur = Some(target);
+    while let Some(id) = cur {
+        if id == fork {
+            break;
+        }
+        path.push(id);
+        cur = index.entry(id).prev;
+    }
+    let mut start = fork;
+    for &id in path.iter().rev() {
+        if index.entry(id).chain_tx == 0 {
+            break;
+        }
+        start = id;
+    }
+    start
 }

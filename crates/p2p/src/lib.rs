@@ -14,26 +14,26 @@
 
 mod addr;
 pub mod addr_relay;
-mod anchors;
 pub mod addrman;
+mod anchors;
+pub mod banman;
+pub mod cfilters;
+pub mod compact;
+mod connman;
+pub mod eviction;
+pub mod framing;
 mod keccak;
 pub mod netaddr;
 mod outbound;
-mod connman;
-pub mod framing;
-pub mod v2transport;
-pub mod compact;
 mod peer;
-mod sync;
-pub mod banman;
 pub mod permissions;
 mod punish;
 mod sender;
 mod stalling;
+mod sync;
 pub mod txrelay;
 pub mod uploadtarget;
-pub mod cfilters;
-pub mod eviction;
+pub mod v2transport;
 
 pub use addr::{network_name, parse_host_port};
 pub use connman::{

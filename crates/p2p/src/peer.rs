@@ -55,6 +55,9 @@ pub struct PeerStats {
     pub ping_start_us: i64,
     /// Height of the peer's best block we know of (`nSyncHeight`), -1 when none.
     pub synced_headers: i64,
+    /// Height of the low-work headers pre-sync with the peer
+    /// (`m_headers_sync`), -1 when none is in its first phase.
+    pub presynced_headers: i64,
     /// Height of the last block we have in common (`nCommonHeight`), -1 when none.
     pub synced_blocks: i64,
     /// Heights of the blocks requested from the peer.
@@ -131,6 +134,7 @@ impl PeerShared {
             transport: Mutex::new(crate::sender::Transport::V1),
             stats: Mutex::new(PeerStats {
                 synced_headers: -1,
+                presynced_headers: -1,
                 synced_blocks: -1,
                 ..PeerStats::default()
             }),

@@ -364,7 +364,12 @@ impl Conn {
             }
             "getheaders" => self.process_getheaders(chain, payload),
             "getblocks" => self.process_getblocks(chain, payload),
-            "headers" => self.process_headers_message(chain, payload),
+            "headers" => {
+                let r = self.process_headers_message(chain, payload);
+                let presynced = self.presynced_headers();
+                self.peer.stats().presynced_headers = presynced;
+                r
+            }
             "inv" => self.process_inv(chain, payload),
             "getdata" => self.process_getdata(chain, payload),
             "block" => self.process_block_message(chain, payload),
@@ -750,8 +755,6 @@ impl Conn {
 
     /// `getpeerinfo`'s `presynced_headers`: the height of the low-work
     /// headers sync with this peer while in its first phase, else -1.
-    /// (Not reported yet: the peer statistics have no field for it.)
-    #[allow(dead_code)]
     pub(crate) fn presynced_headers(&self) -> i64 {
         self.sync
             .presync

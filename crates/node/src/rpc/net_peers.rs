@@ -243,7 +243,7 @@ fn getpeerinfo(node: Arc<NodeContext>) -> RpcCommand {
                     s.starting_height
                 };
                 o.insert("startingheight".into(), json!(starting_height));
-                o.insert("presynced_headers".into(), json!(-1));
+                o.insert("presynced_headers".into(), json!(s.presynced_headers));
                 o.insert("synced_headers".into(), json!(s.synced_headers));
                 o.insert("synced_blocks".into(), json!(s.synced_blocks));
                 o.insert("inflight".into(), json!(s.inflight));
