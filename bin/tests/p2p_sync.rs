@@ -86,3 +86,18 @@ fn two_nodes_sync_follow_and_reorganise() {
     generate(&a, 1, "51");
     wait_until("B follows A again", || best(&b) == best(&a));
 }
+
+/// A fork longer than the 1024-block download window, which only gets more
+/// work than our chain once more than 1024 of its blocks are in: the window
+/// must move past blocks already downloaded (Core's `pindexLastCommonBlock`)
+/// rather than stay anchored at the fork with the active chain.
+#[test]
+fn reorganisation_longer_than_the_download_window() {
+    let a = common::start(common::options().arg("-bind=127.0.0.1"));
+    let b = common::start(common::options().arg("-bind=127.0.0.1"));
+    generate(&a, 1100, "51");
+    generate(&b, 1150, "52");
+    connect(&a, &b);
+    wait_until("A reorganises to B's longer fork", || best(&a) == best(&b));
+    assert_eq!(height(&a), 1150);
+}
