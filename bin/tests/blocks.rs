@@ -173,3 +173,58 @@ fn generatetoaddress_checks_the_address() {
     assert_eq!(info["chain"], "regtest");
     common::stop_clean(&mut node);
 }
+
+/// Mining pays to every kind of address and descriptor a developer uses on
+/// regtest: the coinbase's output carries exactly the script the address
+/// stands for (checked with `validateaddress`), and `generateblock` takes an
+/// address as well as a descriptor.
+#[test]
+fn mining_pays_every_address_type() {
+    let mut node = common::start(common::options());
+    let key = "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798";
+    let kinds = [
+        ("pkh", format!("pkh({key})"), "pubkeyhash", "m"),
+        ("sh-wpkh", format!("sh(wpkh({key}))"), "scripthash", "2"),
+        (
+            "wpkh",
+            format!("wpkh({key})"),
+            "witness_v0_keyhash",
+            "wcrt1q",
+        ),
+        (
+            "wsh",
+            format!("wsh(pk({key}))"),
+            "witness_v0_scripthash",
+            "wcrt1q",
+        ),
+        ("tr", format!("tr({key})"), "witness_v1_taproot", "wcrt1p"),
+    ];
+    let coinbase_out = |hash: &str| -> Value {
+        let block = common::rpc(&node, "getblock", json!([hash, 2]));
+        block["tx"][0]["vout"][0]["scriptPubKey"].clone()
+    };
+    for (name, desc, kind, prefix) in &kinds {
+        let desc = common::rpc(&node, "getdescriptorinfo", json!([desc]))["descriptor"].clone();
+        let addr = common::rpc(&node, "deriveaddresses", json!([desc]))[0].clone();
+        let addr = addr.as_str().unwrap().to_string();
+        assert!(addr.starts_with(prefix), "{name}: {addr}");
+        let script = common::rpc(&node, "validateaddress", json!([addr]))["scriptPubKey"].clone();
+
+        let by_addr: Vec<String> =
+            serde_json::from_value(common::rpc(&node, "generatetoaddress", json!([1, addr])))
+                .unwrap();
+        let out = coinbase_out(&by_addr[0]);
+        assert_eq!(out["address"], json!(addr), "{name}");
+        assert_eq!(out["type"], json!(kind), "{name}");
+        assert_eq!(out["hex"], script, "{name}");
+
+        let by_desc = generate_to(&node, 1, desc.as_str().unwrap());
+        assert_eq!(coinbase_out(&by_desc[0])["hex"], script, "{name}");
+
+        let block = common::rpc(&node, "generateblock", json!([addr, []]));
+        let out = coinbase_out(block["hash"].as_str().unwrap());
+        assert_eq!(out["hex"], script, "{name}");
+    }
+    assert_eq!(count(&node), 15);
+    common::stop_clean(&mut node);
+}
