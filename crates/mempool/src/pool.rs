@@ -283,6 +283,13 @@ impl Mempool {
         self.by_wtxid.contains_key(wtxid)
     }
 
+    /// The entry whose witness hash is `wtxid`.
+    pub fn get_by_wtxid(&self, wtxid: &Wtxid) -> Option<&MempoolEntry> {
+        self.by_wtxid
+            .get(wtxid)
+            .and_then(|txid| self.entries.get(txid))
+    }
+
     /// The pool transaction spending `outpoint`, if any.
     pub fn spender(&self, outpoint: &OutPoint) -> Option<&Txid> {
         self.spent.get(outpoint)

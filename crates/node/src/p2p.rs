@@ -266,14 +266,17 @@ impl MempoolAccess for NodeMempoolAccess {
         let node = self.node.upgrade()?;
         let pool = node.pool.lock();
         match gtxid.as_wtxid() {
-            Some(w) => {
-                if !pool.contains_wtxid(&w) {
-                    return None;
-                }
-                pool.entries().find(|e| e.wtxid == w).map(tx_info)
-            }
+            Some(w) => pool.get_by_wtxid(&w).map(tx_info),
             None => pool.get(&gtxid.hash).map(tx_info),
         }
+    }
+
+    fn compact_txs(&self) -> Vec<(bitcoin::Wtxid, std::sync::Arc<bitcoin::Transaction>)> {
+        let Some(node) = self.node.upgrade() else {
+            return Vec::new();
+        };
+        let pool = node.pool.lock();
+        pool.entries().map(|e| (e.wtxid, e.tx.clone())).collect()
     }
 
     fn infos(&self) -> Vec<TxInfo> {
