@@ -136,6 +136,7 @@ const EFFECTIVE: &[&str] = &[
     "-whitelistforcerelay",
     "-bantime",
     "-maxorphantx",
+    "-blockreconstructionextratxn",
     "-acceptnonstdtxn",
 ];
 

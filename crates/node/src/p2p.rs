@@ -145,6 +145,12 @@ pub(crate) fn start(args: &ArgsManager, node: &Arc<NodeContext>) -> Result<Arc<C
         max_orphan_txs: args
             .get_int_arg("-maxorphantx", DEFAULT_MAX_ORPHAN_TRANSACTIONS as i64)
             .max(0) as usize,
+        block_reconstruction_extra_txn: args
+            .get_int_arg(
+                "-blockreconstructionextratxn",
+                widecoin_p2p::compact::DEFAULT_BLOCK_RECONSTRUCTION_EXTRA_TXN as i64,
+            )
+            .max(0) as usize,
         banman: Some(banman),
     };
     node.chain.lock().add_listener(Arc::new(TipAnnouncer {

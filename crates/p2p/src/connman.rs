@@ -70,6 +70,9 @@ pub struct P2pConfig {
     pub ignore_incoming_txs: bool,
     /// `-maxorphantx`.
     pub max_orphan_txs: usize,
+    /// `-blockreconstructionextratxn`: orphaned or rejected transactions
+    /// kept for rebuilding compact blocks.
+    pub block_reconstruction_extra_txn: usize,
     /// Bans and discouragement.
     pub banman: Option<Arc<crate::banman::BanMan>>,
 }

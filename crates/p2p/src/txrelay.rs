@@ -1044,7 +1044,9 @@ impl Conn {
                     let now_s = now / 1_000_000;
                     let max = self.net.config.max_orphan_txs;
                     let mut orphans = lock(&self.tx_shared().orphans);
-                    self.tx_shared().compact.add_extra_txn(&tx);
+                    self.tx_shared()
+                        .compact
+                        .add_extra_txn(&tx, self.net.config.block_reconstruction_extra_txn);
                     orphans.add(tx.clone(), id, now_s);
                     {
                         let mut req = lock(&self.tx_shared().requests);
@@ -1065,7 +1067,9 @@ impl Conn {
             Err(rejected) => {
                 if rejected.result != TxResult::WitnessStripped {
                     self.add_reject(as_txid(wtxid));
-                    self.tx_shared().compact.add_rejected_txn(&tx);
+                    self.tx_shared()
+                        .compact
+                        .add_rejected_txn(&tx, self.net.config.block_reconstruction_extra_txn);
                     lock(&self.tx_shared().requests).forget(&as_txid(wtxid));
                     if rejected.result == TxResult::InputsNotStandard && txid != as_txid(wtxid) {
                         self.add_reject(txid);

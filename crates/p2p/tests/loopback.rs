@@ -40,6 +40,7 @@ fn config(height: i32) -> P2pConfig {
         whitelist_force_relay: false,
         ignore_incoming_txs: false,
         max_orphan_txs: 100,
+        block_reconstruction_extra_txn: 100,
         banman: None,
     }
 }

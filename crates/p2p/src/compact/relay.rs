@@ -67,8 +67,7 @@ pub(crate) struct CompactShared {
 
 impl CompactShared {
     /// Core's `AddToCompactExtraTransactions`.
-    pub(crate) fn add_extra_txn(&self, tx: &Arc<Transaction>) {
-        let max = DEFAULT_BLOCK_RECONSTRUCTION_EXTRA_TXN;
+    pub(crate) fn add_extra_txn(&self, tx: &Arc<Transaction>, max: usize) {
         if max == 0 {
             return;
         }
@@ -81,9 +80,9 @@ impl CompactShared {
 
     /// A rejected transaction is kept unless it is large (Core's
     /// `RecursiveDynamicUsage < 100000`, approximated by twice its size).
-    pub(crate) fn add_rejected_txn(&self, tx: &Arc<Transaction>) {
+    pub(crate) fn add_rejected_txn(&self, tx: &Arc<Transaction>, max: usize) {
         if tx.total_size() * 2 < MAX_EXTRA_TX_USAGE {
-            self.add_extra_txn(tx);
+            self.add_extra_txn(tx, max);
         }
     }
 
@@ -510,4 +509,34 @@ impl Conn {
 /// of [`ChainAccess::check_block`]).
 pub fn default_check_block(block: &Block) -> Result<(), super::BlockCheckError> {
     check_merkle_root(block)
+}
+
+#[cfg(test)]
+mod extra_txn_tests {
+    use super::*;
+    use bitcoin::{absolute::LockTime, transaction::Version};
+
+    fn tx(n: u32) -> Arc<Transaction> {
+        Arc::new(Transaction {
+            version: Version::TWO,
+            lock_time: LockTime::from_consensus(n),
+            input: Vec::new(),
+            output: Vec::new(),
+        })
+    }
+
+    #[test]
+    fn extra_transactions_are_bounded_by_the_option() {
+        let shared = CompactShared::default();
+        for n in 0..3 {
+            shared.add_extra_txn(&tx(n), 2);
+        }
+        let kept: Vec<Wtxid> = shared.extra_txn().into_iter().map(|(w, _)| w).collect();
+        assert_eq!(kept, vec![tx(1).compute_wtxid(), tx(2).compute_wtxid()]);
+
+        let none = CompactShared::default();
+        none.add_extra_txn(&tx(0), 0);
+        none.add_rejected_txn(&tx(1), 0);
+        assert!(none.extra_txn().is_empty());
+    }
 }
