@@ -4,18 +4,12 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
-use std::time::{Duration, Instant};
 
+use common::raw_peer::RawPeer;
 use common::*;
 use serde_json::{json, Value};
-use widecoin_p2p::framing::encode_raw;
 use widecoin_test_utils::{run_to_exit, TestNode};
-
-/// Regtest's message start.
-const MAGIC: [u8; 4] = [0xfa, 0xbf, 0xb5, 0xda];
 
 /// Mainnet's `nMinimumChainWork`.
 const MAIN_MIN_WORK: &str = "0000000000000000000000000000000000000000000000a0a04a0abc10ce96cd";
@@ -78,96 +72,12 @@ fn lower_than_default_is_warned_about() {
     stop_clean(&mut node);
 }
 
-/// A raw P2P client.
-struct RawPeer {
-    stream: TcpStream,
-    buf: Vec<u8>,
-}
-
-fn version_payload() -> Vec<u8> {
-    let mut p = Vec::new();
-    p.extend(70016i32.to_le_bytes());
-    p.extend(0u64.to_le_bytes());
-    p.extend(0i64.to_le_bytes());
-    p.extend([0u8; 26]);
-    p.extend([0u8; 26]);
-    p.extend(4343u64.to_le_bytes());
-    p.push(0);
-    p.extend(0i32.to_le_bytes());
-    p.push(0);
-    p
-}
-
-impl RawPeer {
-    fn connect(node: &TestNode) -> RawPeer {
-        let stream = TcpStream::connect(("127.0.0.1", node.p2p_port)).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_millis(200)))
-            .unwrap();
-        let mut peer = RawPeer {
-            stream,
-            buf: Vec::new(),
-        };
-        peer.send("version", &version_payload());
-        peer.wait_for("version");
-        peer.wait_for("verack");
-        peer.send("verack", &[]);
-        peer
-    }
-
-    fn send(&mut self, command: &str, payload: &[u8]) {
-        self.stream
-            .write_all(&encode_raw(MAGIC, command, payload))
-            .unwrap();
-    }
-
-    /// Reads until a message of `command` arrives; its payload.
-    fn wait_for(&mut self, command: &str) -> Vec<u8> {
-        let start = Instant::now();
-        loop {
-            while self.buf.len() >= 24 {
-                let len = u32::from_le_bytes(self.buf[16..20].try_into().unwrap()) as usize;
-                if self.buf.len() < 24 + len {
-                    break;
-                }
-                let cmd: Vec<u8> = self.buf[4..16]
-                    .iter()
-                    .copied()
-                    .filter(|&b| b != 0)
-                    .collect();
-                let payload = self.buf[24..24 + len].to_vec();
-                self.buf.drain(..24 + len);
-                if cmd == command.as_bytes() {
-                    return payload;
-                }
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(60),
-                "no {command} received"
-            );
-            let mut chunk = [0u8; 65536];
-            match self.stream.read(&mut chunk) {
-                Ok(0) => panic!("disconnected while waiting for {command}"),
-                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
-                Err(_) => {}
-            }
-        }
-    }
-
-    /// Sends `ping` and waits for its `pong`: everything sent before is
-    /// processed.
-    fn sync_with_ping(&mut self) {
-        let nonce = 0x5eed_u64.to_le_bytes();
-        self.send("ping", &nonce);
-        while self.wait_for("pong") != nonce {}
-    }
-
-    /// Sends the block `hash` of `from` as an unrequested `block` message.
-    fn send_block_of(&mut self, from: &TestNode, hash: &str) {
-        let raw = rpc(from, "getblock", json!([hash, 0]));
-        self.send("block", &hex::decode(raw.as_str().unwrap()).unwrap());
-        self.sync_with_ping();
-    }
+/// Sends the block `hash` of `from` to `peer` as an unrequested `block`
+/// message, and waits until it is processed.
+fn send_block_of(peer: &mut RawPeer, from: &TestNode, hash: &str) {
+    let raw = rpc(from, "getblock", json!([hash, 0]));
+    peer.send("block", &hex::decode(raw.as_str().unwrap()).unwrap());
+    peer.sync_with_ping();
 }
 
 fn tip_status(node: &TestNode, hash: &str) -> Option<String> {
@@ -187,7 +97,7 @@ fn unrequested_blocks_are_stored_only_with_enough_work() {
     let mut peer = RawPeer::connect(&node);
 
     // Less work than the tip: the header is kept, the block is not.
-    peer.send_block_of(&other, &fork[0]);
+    send_block_of(&mut peer, &other, &fork[0]);
     assert_eq!(tip_status(&node, &fork[0]).as_deref(), Some("headers-only"));
     assert_eq!(
         rpc_err(&node, "getblock", json!([fork[0]])),
@@ -196,7 +106,7 @@ fn unrequested_blocks_are_stored_only_with_enough_work() {
 
     // As much work as the tip: stored (not connected, its parent's data
     // is missing).
-    peer.send_block_of(&other, &fork[1]);
+    send_block_of(&mut peer, &other, &fork[1]);
     assert_eq!(tip_status(&node, &fork[1]).as_deref(), Some("headers-only"));
     assert_eq!(
         rpc(&node, "getblock", json!([fork[1]]))["hash"],

@@ -6,19 +6,12 @@
 mod common;
 use common::wait_until;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::time::{Duration, Instant};
-
+use common::raw_peer::{Handshake, RawPeer};
 use serde_json::{json, Value};
-use widecoin_p2p::framing::encode_raw;
 use widecoin_p2p::netaddr::{
     decode_addr_message, encode_addr_message, parse_netaddr, Address, Service,
 };
 use widecoin_test_utils::TestNode;
-
-/// Regtest's message start.
-const MAGIC: [u8; 4] = [0xfa, 0xbf, 0xb5, 0xda];
 
 fn info(node: &TestNode) -> Value {
     common::rpc(node, "getaddrmaninfo", json!([]))
@@ -119,74 +112,9 @@ fn corrupt_peers_dat_is_an_init_error() {
     );
 }
 
-/// A raw inbound peer.
-struct RawPeer {
-    stream: TcpStream,
-    buf: Vec<u8>,
-}
-
-impl RawPeer {
-    fn connect(node: &TestNode) -> RawPeer {
-        let stream = TcpStream::connect(("127.0.0.1", node.p2p_port)).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_millis(200)))
-            .unwrap();
-        let mut peer = RawPeer {
-            stream,
-            buf: Vec::new(),
-        };
-        let mut version = Vec::new();
-        version.extend(70016i32.to_le_bytes());
-        version.extend(9u64.to_le_bytes());
-        version.extend(0i64.to_le_bytes());
-        version.extend([0u8; 52]); // addr_recv, addr_from
-        version.extend(777u64.to_le_bytes());
-        version.push(0);
-        version.extend(0i32.to_le_bytes());
-        version.push(1);
-        peer.send("version", &version);
-        peer.wait_for("verack");
-        peer.send("verack", &[]);
-        peer
-    }
-
-    fn send(&mut self, command: &str, payload: &[u8]) {
-        self.stream
-            .write_all(&encode_raw(MAGIC, command, payload))
-            .unwrap();
-    }
-
-    fn wait_for(&mut self, command: &str) -> Vec<u8> {
-        let start = Instant::now();
-        loop {
-            while self.buf.len() >= 24 {
-                let len = u32::from_le_bytes(self.buf[16..20].try_into().unwrap()) as usize;
-                if self.buf.len() < 24 + len {
-                    break;
-                }
-                let cmd: Vec<u8> = self.buf[4..16]
-                    .iter()
-                    .copied()
-                    .filter(|&b| b != 0)
-                    .collect();
-                let payload = self.buf[24..24 + len].to_vec();
-                self.buf.drain(..24 + len);
-                if cmd == command.as_bytes() {
-                    return payload;
-                }
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(30),
-                "no {command} received"
-            );
-            let mut chunk = [0u8; 65536];
-            match self.stream.read(&mut chunk) {
-                Ok(0) => panic!("disconnected while waiting for {command}"),
-                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
-                Err(_) => {}
-            }
-        }
-    }
+/// A raw inbound peer: `NODE_NETWORK | NODE_WITNESS`, relaying.
+fn raw_peer(node: &TestNode) -> RawPeer {
+    RawPeer::connect_with(node, Handshake::default().services(9).relay(true))
 }
 
 #[test]
@@ -195,7 +123,7 @@ fn getaddr_answered_once_and_addr_rate_limited() {
     let added = add_addresses(&node, 300, 0);
     assert!(added > 250, "{added}");
 
-    let mut peer = RawPeer::connect(&node);
+    let mut peer = raw_peer(&node);
     peer.send("getaddr", &[]);
     let answer = decode_addr_message(&peer.wait_for("addr"), false).unwrap();
     // Core's cap: 23% of the table.
@@ -338,7 +266,7 @@ fn externalip_is_advertised_after_initial_block_download() {
         "generatetodescriptor",
         json!([1, "raw(51)#8lvh9jxk"]),
     );
-    let mut peer = RawPeer::connect(&node);
+    let mut peer = raw_peer(&node);
     // getaddr turns address relay on; our own address comes with the answer.
     peer.send("getaddr", &[]);
     let answer = decode_addr_message(&peer.wait_for("addr"), false).unwrap();

@@ -11,10 +11,6 @@ use common::*;
 use serde_json::{json, Value};
 use widecoin_test_utils::{run_to_exit, TestNode};
 
-fn peers(node: &TestNode) -> Vec<Value> {
-    serde_json::from_value(rpc(node, "getpeerinfo", json!([]))).unwrap()
-}
-
 fn banned(node: &TestNode) -> Vec<String> {
     rpc(node, "listbanned", json!([]))
         .as_array()
@@ -22,10 +18,6 @@ fn banned(node: &TestNode) -> Vec<String> {
         .iter()
         .map(|b| b["address"].as_str().unwrap().to_string())
         .collect()
-}
-
-fn debug_log(node: &TestNode) -> String {
-    std::fs::read_to_string(node.net_dir().join("debug.log")).unwrap_or_default()
 }
 
 #[test]
@@ -106,7 +98,7 @@ fn banned_peers_are_refused_unless_noban() {
         peers(&b).is_empty() && peers(&a).is_empty()
     });
     rpc(&a, "addnode", json!([target, "onetry"]));
-    wait_until("the refusal", || debug_log(&b).contains("dropped (banned)"));
+    wait_until("the refusal", || b.debug_log().contains("dropped (banned)"));
     assert!(peers(&b).is_empty());
 
     // noban overrides the ban; implicit whitelist permissions.

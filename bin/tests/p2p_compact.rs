@@ -5,65 +5,12 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
+use common::{connect_and_wait as connect, generate, mempool, peers, spend_coinbase, wait_until};
 use serde_json::{json, Value};
 use widecoin_test_utils::TestNode;
 
-fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn peers(node: &TestNode) -> Vec<Value> {
-    serde_json::from_value(node.rpc("getpeerinfo", json!([])).unwrap()).unwrap()
-}
-
-fn mempool(node: &TestNode) -> Vec<String> {
-    serde_json::from_value(node.rpc("getrawmempool", json!([])).unwrap()).unwrap()
-}
-
-fn generate(node: &TestNode, n: u32) -> Vec<String> {
-    let desc = node.rpc("getdescriptorinfo", json!(["raw(51)"])).unwrap()["descriptor"].clone();
-    serde_json::from_value(node.rpc("generatetodescriptor", json!([n, desc])).unwrap()).unwrap()
-}
-
 fn best(node: &TestNode) -> Value {
     node.rpc("getbestblockhash", json!([])).unwrap()
-}
-
-/// A transaction spending output 0 of the coinbase of `block` (an
-/// anyone-can-spend `OP_TRUE` output) to a P2WSH output, paying 10,000 sat.
-fn spend_coinbase(node: &TestNode, block: &str) -> String {
-    let b = node.rpc("getblock", json!([block, 2])).unwrap();
-    let cb = &b["tx"][0];
-    let txid = cb["txid"].as_str().unwrap();
-    let value = cb["vout"][0]["value"].as_f64().unwrap();
-    let sats = (value * 1e8).round() as u64 - 10_000;
-    let mut prev = hex::decode(txid).unwrap();
-    prev.reverse();
-    let mut tx = vec![2, 0, 0, 0, 1];
-    tx.extend(prev);
-    tx.extend([0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 1]);
-    tx.extend(sats.to_le_bytes());
-    tx.extend([0x22, 0x00, 0x20]);
-    tx.extend([7u8; 32]);
-    tx.extend([0, 0, 0, 0]);
-    hex::encode(tx)
-}
-
-fn connect(from: &TestNode, to: &TestNode) {
-    let target = format!("127.0.0.1:{}", to.p2p_port);
-    from.rpc("addnode", json!([target, "onetry"])).unwrap();
-    wait_until("the handshake", || {
-        peers(from).iter().any(|p| p["version"] != 0) && peers(to).iter().any(|p| p["version"] != 0)
-    });
 }
 
 /// Bytes of `command` in the peer's `bytes{sent,recv}_per_msg`.
@@ -73,13 +20,7 @@ fn per_msg(peer: &Value, field: &str, command: &str) -> u64 {
 
 #[test]
 fn blocks_relay_as_compact_blocks() {
-    let opts = || {
-        common::options()
-            .arg("-bind=127.0.0.1")
-            .arg("-acceptnonstdtxn=1")
-    };
-    let a = common::start(opts());
-    let b = common::start(opts());
+    let (a, b) = (common::relay_node(), common::relay_node());
     let blocks = generate(&a, 103);
     connect(&b, &a);
     wait_until("B syncs", || best(&b) == best(&a));

@@ -8,18 +8,9 @@ use std::io::{ErrorKind, Read};
 use std::net::TcpStream;
 
 use common::*;
-use serde_json::{json, Value};
 use widecoin_test_utils::TestNode;
 
 const MAX_INBOUND: usize = 32 - 11;
-
-fn peers(node: &TestNode) -> Vec<Value> {
-    serde_json::from_value(rpc(node, "getpeerinfo", json!([]))).unwrap()
-}
-
-fn debug_log(node: &TestNode) -> String {
-    std::fs::read_to_string(node.net_dir().join("debug.log")).unwrap_or_default()
-}
 
 /// Whether the node closed `s` (we never send anything, nor does the node
 /// to an inbound peer before its `version`).
@@ -62,7 +53,7 @@ fn full_inbound_slots_evict_one_peer() {
     wait_until("an eviction", || {
         old.iter().filter(|s| closed(s)).count() == 1
     });
-    let log = debug_log(&node);
+    let log = node.debug_log();
     assert!(log.contains("selected inbound connection for eviction peer="));
     assert!(!log.contains("failed to find an eviction candidate"));
     wait_until("the new peer in place of the evicted one", || {
@@ -86,7 +77,8 @@ fn noban_peers_are_not_evicted() {
     let new = TcpStream::connect(format!("127.0.0.1:{}", node.p2p_port)).unwrap();
     new.set_nonblocking(true).unwrap();
     wait_until("the new connection dropped", || closed(&new));
-    assert!(debug_log(&node)
+    assert!(node
+        .debug_log()
         .contains("failed to find an eviction candidate - connection dropped (full)"));
     assert_eq!(peers(&node).len(), MAX_INBOUND);
     assert!(old.iter().all(|s| !closed(s)));

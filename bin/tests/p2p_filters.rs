@@ -4,10 +4,6 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::time::{Duration, Instant};
-
 use bitcoin::bip158::{FilterHash, FilterHeader};
 use bitcoin::consensus::{deserialize, serialize};
 use bitcoin::hashes::Hash;
@@ -15,111 +11,11 @@ use bitcoin::p2p::message_filter::{
     CFCheckpt, CFHeaders, CFilter, GetCFCheckpt, GetCFHeaders, GetCFilters,
 };
 use bitcoin::BlockHash;
+use common::raw_peer::RawPeer;
 use serde_json::{json, Value};
-use widecoin_p2p::framing::encode_raw;
 use widecoin_test_utils::TestNode;
 
-/// Regtest's message start.
-const MAGIC: [u8; 4] = [0xfa, 0xbf, 0xb5, 0xda];
 const NODE_COMPACT_FILTERS: u64 = 1 << 6;
-
-/// A raw P2P client.
-struct RawPeer {
-    stream: TcpStream,
-    buf: Vec<u8>,
-    /// The services of the node's `version`.
-    services: u64,
-}
-
-fn version_payload() -> Vec<u8> {
-    let mut p = Vec::new();
-    p.extend(70016i32.to_le_bytes());
-    p.extend(0u64.to_le_bytes());
-    p.extend(0i64.to_le_bytes());
-    p.extend([0u8; 26]);
-    p.extend([0u8; 26]);
-    p.extend(4242u64.to_le_bytes());
-    p.push(0);
-    p.extend(0i32.to_le_bytes());
-    p.push(0);
-    p
-}
-
-impl RawPeer {
-    fn connect(node: &TestNode) -> RawPeer {
-        let stream = TcpStream::connect(("127.0.0.1", node.p2p_port)).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_millis(200)))
-            .unwrap();
-        let mut peer = RawPeer {
-            stream,
-            buf: Vec::new(),
-            services: 0,
-        };
-        peer.send("version", &version_payload());
-        let version = peer.wait_for("version");
-        peer.services = u64::from_le_bytes(version[4..12].try_into().unwrap());
-        peer.wait_for("verack");
-        peer.send("verack", &[]);
-        peer
-    }
-
-    fn send(&mut self, command: &str, payload: &[u8]) {
-        let _ = self.stream.write_all(&encode_raw(MAGIC, command, payload));
-    }
-
-    /// Reads until a message of `command` arrives; its payload.
-    fn wait_for(&mut self, command: &str) -> Vec<u8> {
-        let start = Instant::now();
-        loop {
-            while self.buf.len() >= 24 {
-                let len = u32::from_le_bytes(self.buf[16..20].try_into().unwrap()) as usize;
-                if self.buf.len() < 24 + len {
-                    break;
-                }
-                let cmd: Vec<u8> = self.buf[4..16]
-                    .iter()
-                    .copied()
-                    .filter(|&b| b != 0)
-                    .collect();
-                let payload = self.buf[24..24 + len].to_vec();
-                self.buf.drain(..24 + len);
-                if cmd == command.as_bytes() {
-                    return payload;
-                }
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(60),
-                "no {command} received"
-            );
-            let mut chunk = [0u8; 65536];
-            match self.stream.read(&mut chunk) {
-                Ok(0) => panic!("disconnected while waiting for {command}"),
-                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
-                Err(_) => {}
-            }
-        }
-    }
-
-    /// Waits for the node to close the connection.
-    fn wait_for_disconnect(&mut self) {
-        let start = Instant::now();
-        let mut chunk = [0u8; 65536];
-        loop {
-            match self.stream.read(&mut chunk) {
-                Ok(0) => return,
-                Err(e)
-                    if e.kind() != std::io::ErrorKind::WouldBlock
-                        && e.kind() != std::io::ErrorKind::TimedOut =>
-                {
-                    return
-                }
-                _ => {}
-            }
-            assert!(start.elapsed() < Duration::from_secs(60), "still connected");
-        }
-    }
-}
 
 fn block_hash(node: &TestNode, height: u32) -> BlockHash {
     let hex = common::rpc(node, "getblockhash", json!([height]));
@@ -134,20 +30,12 @@ fn rpc_filter(node: &TestNode, hash: &BlockHash) -> (Vec<u8>, FilterHeader) {
     (filter, header)
 }
 
-fn debug_log(node: &TestNode) -> String {
-    std::fs::read_to_string(node.net_dir().join("debug.log")).unwrap_or_default()
-}
-
-fn generate(node: &TestNode, n: u32) {
-    common::rpc(node, "generatetodescriptor", json!([n, "raw(51)#8lvh9jxk"]));
-}
-
 /// A request that must end the connection with Core's log line.
 fn assert_disconnects(node: &TestNode, command: &str, payload: &[u8], log_line: &str) {
     let mut peer = RawPeer::connect(node);
     peer.send(command, payload);
     peer.wait_for_disconnect();
-    common::wait_until(log_line, || debug_log(node).contains(log_line));
+    common::wait_until(log_line, || node.debug_log().contains(log_line));
 }
 
 #[test]
@@ -159,7 +47,7 @@ fn filters_are_served_with_peerblockfilters() {
             .arg("-peerblockfilters")
             .arg("-debug=net"),
     );
-    generate(&node, 12);
+    common::generate(&node, 12);
     let services = common::rpc(&node, "getnetworkinfo", json!([]))["localservices"]
         .as_str()
         .map(|s| u64::from_str_radix(s, 16).unwrap())
@@ -264,7 +152,7 @@ fn filter_requests_without_peerblockfilters_disconnect() {
             .arg("-blockfilterindex")
             .arg("-debug=net"),
     );
-    generate(&node, 2);
+    common::generate(&node, 2);
     let peer = RawPeer::connect(&node);
     assert_eq!(peer.services & NODE_COMPACT_FILTERS, 0);
     drop(peer);

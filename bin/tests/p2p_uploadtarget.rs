@@ -10,118 +10,29 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
+use common::raw_peer::RawPeer;
 use serde_json::{json, Value};
-use widecoin_p2p::framing::encode_raw;
 use widecoin_test_utils::TestNode;
 
-const MAGIC: [u8; 4] = [0xfa, 0xbf, 0xb5, 0xda];
-
-struct RawPeer {
-    stream: TcpStream,
-    buf: Vec<u8>,
+/// `getdata` for one block (MSG_BLOCK); whether the block came.
+fn get_block(peer: &mut RawPeer, hash: &str) -> bool {
+    get_data(peer, 2, hash)
 }
 
-fn version_payload() -> Vec<u8> {
-    let mut p = Vec::new();
-    p.extend(70016i32.to_le_bytes());
-    p.extend(0u64.to_le_bytes());
-    p.extend(0i64.to_le_bytes());
-    p.extend([0u8; 26]);
-    p.extend([0u8; 26]);
-    p.extend(777u64.to_le_bytes());
-    p.push(0);
-    p.extend(0i32.to_le_bytes());
-    p.push(0);
-    p
-}
-
-impl RawPeer {
-    fn connect(node: &TestNode) -> RawPeer {
-        let stream = TcpStream::connect(("127.0.0.1", node.p2p_port)).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_millis(200)))
-            .unwrap();
-        let mut peer = RawPeer {
-            stream,
-            buf: Vec::new(),
-        };
-        peer.send("version", &version_payload());
-        assert!(peer.next("verack").is_some());
-        peer.send("verack", &[]);
-        peer
-    }
-
-    fn send(&mut self, command: &str, payload: &[u8]) {
-        let _ = self.stream.write_all(&encode_raw(MAGIC, command, payload));
-    }
-
-    /// The next message of `command`, or `None` when the node disconnects.
-    fn next(&mut self, command: &str) -> Option<Vec<u8>> {
-        let start = Instant::now();
-        loop {
-            while self.buf.len() >= 24 {
-                let len = u32::from_le_bytes(self.buf[16..20].try_into().unwrap()) as usize;
-                if self.buf.len() < 24 + len {
-                    break;
-                }
-                let cmd: Vec<u8> = self.buf[4..16]
-                    .iter()
-                    .copied()
-                    .filter(|&b| b != 0)
-                    .collect();
-                let payload = self.buf[24..24 + len].to_vec();
-                self.buf.drain(..24 + len);
-                if cmd == command.as_bytes() {
-                    return Some(payload);
-                }
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(60),
-                "neither {command} nor a disconnection"
-            );
-            let mut chunk = [0u8; 65536];
-            match self.stream.read(&mut chunk) {
-                Ok(0) => return None,
-                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
-                Err(e)
-                    if e.kind() == std::io::ErrorKind::WouldBlock
-                        || e.kind() == std::io::ErrorKind::TimedOut => {}
-                Err(_) => return None,
-            }
-        }
-    }
-
-    /// `getdata` for one block (MSG_BLOCK); whether the block came.
-    fn get_block(&mut self, hash: &str) -> bool {
-        self.get_data(2, hash)
-    }
-
-    /// `getdata` for one item of `inv_type`; whether a block came.
-    fn get_data(&mut self, inv_type: u32, hash: &str) -> bool {
-        let mut payload = vec![1u8];
-        payload.extend(inv_type.to_le_bytes());
-        let mut bytes = hex::decode(hash).unwrap();
-        bytes.reverse();
-        payload.extend(bytes);
-        self.send("getdata", &payload);
-        // A ping after it: the pong proves the getdata was processed.
-        self.send("ping", &9u64.to_le_bytes());
-        let block = self.next("block").is_some();
-        block && self.next("pong").is_some()
-    }
+/// `getdata` for one item of `inv_type`; whether a block came.
+fn get_data(peer: &mut RawPeer, inv_type: u32, hash: &str) -> bool {
+    peer.send_getdata(inv_type, hash);
+    // A ping after it: the pong proves the getdata was processed.
+    peer.send("ping", &9u64.to_le_bytes());
+    let block = peer.next("block").is_some();
+    block && peer.next("pong").is_some()
 }
 
 fn generate(node: &TestNode) -> String {
     let v = common::rpc(node, "generatetodescriptor", json!([1, "raw(51)#8lvh9jxk"]));
     v[0].as_str().unwrap().to_string()
-}
-
-fn debug_log(node: &TestNode) -> String {
-    std::fs::read_to_string(node.net_dir().join("debug.log")).unwrap_or_default()
 }
 
 fn now() -> i64 {
@@ -160,11 +71,14 @@ fn historical_blocks_refused_once_over_target() {
 
     let mut peer = RawPeer::connect(&node);
     for _ in 0..3 {
-        assert!(peer.get_block(&new), "recent blocks are always served");
+        assert!(
+            get_block(&mut peer, &new),
+            "recent blocks are always served"
+        );
     }
-    assert!(!peer.get_block(&old), "the old block was served");
+    assert!(!get_block(&mut peer, &old), "the old block was served");
     let line = "historical block serving limit reached, disconnect peer=";
-    common::wait_until("the log line", || debug_log(&node).contains(line));
+    common::wait_until("the log line", || node.debug_log().contains(line));
     common::wait_until("the peer gone", || {
         common::rpc(&node, "getpeerinfo", json!([]))
             .as_array()
@@ -173,9 +87,9 @@ fn historical_blocks_refused_once_over_target() {
     });
     // MSG_FILTERED_BLOCK counts as historical whatever its age.
     let mut peer = RawPeer::connect(&node);
-    assert!(!peer.get_data(3, &new));
+    assert!(!get_data(&mut peer, 3, &new));
     common::wait_until("the second peer gone", || {
-        debug_log(&node).matches(line).count() == 2
+        node.debug_log().matches(line).count() == 2
     });
     let left = common::rpc(&node, "getnettotals", json!([]))["uploadtarget"]["bytes_left_in_cycle"]
         .as_u64()
@@ -193,8 +107,8 @@ fn download_permission_gets_historical_blocks() {
     );
     let (old, _) = old_and_new_blocks(&node);
     let mut peer = RawPeer::connect(&node);
-    assert!(peer.get_block(&old));
-    assert!(peer.get_block(&old));
+    assert!(get_block(&mut peer, &old));
+    assert!(get_block(&mut peer, &old));
 }
 
 #[test]
@@ -202,7 +116,7 @@ fn no_target_serves_everything() {
     let node = common::start(common::options().arg("-bind=127.0.0.1"));
     let (old, _) = old_and_new_blocks(&node);
     let mut peer = RawPeer::connect(&node);
-    assert!(peer.get_block(&old));
+    assert!(get_block(&mut peer, &old));
     let totals: Value = common::rpc(&node, "getnettotals", json!([]));
     assert_eq!(totals["uploadtarget"]["target"], 0);
     assert_eq!(totals["uploadtarget"]["serve_historical_blocks"], true);

@@ -4,18 +4,10 @@
 //! detection; outbound retry "retrying with v1 transport protocol").
 
 mod common;
-use common::wait_until;
+use common::{peers, wait_until};
 
-use serde_json::{json, Value};
+use serde_json::json;
 use widecoin_test_utils::TestNode;
-
-fn peers(node: &TestNode) -> Vec<Value> {
-    serde_json::from_value(common::rpc(node, "getpeerinfo", json!([]))).unwrap()
-}
-
-fn debug_log(node: &TestNode) -> String {
-    std::fs::read_to_string(node.datadir.join("regtest").join("debug.log")).unwrap_or_default()
-}
 
 /// One peer that finished the handshake (verack received and a pong back).
 fn handshaken(node: &TestNode) -> bool {
@@ -69,7 +61,7 @@ fn two_v2_nodes_talk_v2() {
     wait_until("a syncs to b", || {
         common::rpc(&a, "getblockcount", json!([])) == json!(5)
     });
-    let log = debug_log(&a);
+    let log = a.debug_log();
     assert!(
         log.contains("start sending v2 handshake to peer="),
         "handshake log"
@@ -98,7 +90,8 @@ fn v2_node_falls_back_to_v1_with_v1_node() {
     // Outbound v2 to a v1 node: it closes the connection, we retry with v1.
     common::rpc(&a, "addnode", json!([target_c, "onetry", true]));
     wait_until("the v1 retry", || {
-        debug_log(&a).contains("retrying with v1 transport protocol for peer=0")
+        a.debug_log()
+            .contains("retrying with v1 transport protocol for peer=0")
     });
     wait_until("both handshakes", || handshaken(&a) && handshaken(&c));
     assert_eq!(peers(&a)[0]["transport_protocol_type"], "v1");

@@ -2,6 +2,8 @@
 //! every test compares against.
 #![allow(dead_code)]
 
+pub mod raw_peer;
+
 use std::path::Path;
 
 use serde_json::Value;
@@ -77,4 +79,60 @@ pub fn wait_until_with(
         );
         std::thread::sleep(poll);
     }
+}
+
+/// `getpeerinfo` as a list.
+pub fn peers(node: &TestNode) -> Vec<Value> {
+    serde_json::from_value(rpc(node, "getpeerinfo", serde_json::json!([]))).unwrap()
+}
+
+/// `getrawmempool`: the txids.
+pub fn mempool(node: &TestNode) -> Vec<String> {
+    serde_json::from_value(rpc(node, "getrawmempool", serde_json::json!([]))).unwrap()
+}
+
+/// Mines `n` blocks to an anyone-can-spend `OP_TRUE` output; their hashes.
+pub fn generate(node: &TestNode, n: u32) -> Vec<String> {
+    serde_json::from_value(rpc(
+        node,
+        "generatetodescriptor",
+        serde_json::json!([n, "raw(51)#8lvh9jxk"]),
+    ))
+    .unwrap()
+}
+
+/// A node listening on loopback that accepts non-standard transactions.
+pub fn relay_node() -> TestNode {
+    start(options().arg("-bind=127.0.0.1").arg("-acceptnonstdtxn=1"))
+}
+
+/// `from` opens a connection to `to`; waits until both finished the
+/// handshake.
+pub fn connect_and_wait(from: &TestNode, to: &TestNode) {
+    let target = format!("127.0.0.1:{}", to.p2p_port);
+    rpc(from, "addnode", serde_json::json!([target, "onetry"]));
+    wait_until("the handshake", || {
+        peers(from).iter().any(|p| p["version"] != 0) && peers(to).iter().any(|p| p["version"] != 0)
+    });
+}
+
+/// A transaction spending output 0 of the coinbase of `block` (an
+/// anyone-can-spend `OP_TRUE` output) to a P2WSH output, paying 10,000 sat;
+/// its hex.
+pub fn spend_coinbase(node: &TestNode, block: &str) -> String {
+    let b = rpc(node, "getblock", serde_json::json!([block, 2]));
+    let cb = &b["tx"][0];
+    let txid = cb["txid"].as_str().unwrap();
+    let value = cb["vout"][0]["value"].as_f64().unwrap();
+    let sats = (value * 1e8).round() as u64 - 10_000;
+    let mut prev = hex::decode(txid).unwrap();
+    prev.reverse();
+    let mut tx = vec![2, 0, 0, 0, 1];
+    tx.extend(prev);
+    tx.extend([0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 1]);
+    tx.extend(sats.to_le_bytes());
+    tx.extend([0x22, 0x00, 0x20]);
+    tx.extend([7u8; 32]);
+    tx.extend([0, 0, 0, 0]);
+    hex::encode(tx)
 }
