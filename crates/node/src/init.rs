@@ -114,8 +114,14 @@ pub fn run_node(argv: &[String], kind: ProcessKind) -> i32 {
     let node = app_init(&mut args, &logger, &shutdown, kind).ok();
     let ok = node.is_some();
     crate::daemon::report_init_result(ok);
+    // Core interrupts (and so runs -shutdownnotify) after a failed start too.
+    if !ok {
+        crate::notify::shutdown_notify(&args);
+    }
     if let Some(node) = &node {
         shutdown.wait();
+        // Core's Interrupt starts with ShutdownNotify.
+        crate::notify::shutdown_notify(&args);
         node.interrupt();
     }
     if let Some(node) = node {
@@ -346,6 +352,8 @@ fn app_init(
         }
         return Err(InitFailed);
     }
+    // -reindex and -loadblock ran in open_chainstate.
+    crate::notify::stop_after_block_import(args, shutdown);
     let mut node = NodeContext::new(
         chain_params,
         chain,
@@ -375,6 +383,8 @@ fn app_init(
             }
         });
     }
+    // -blocknotify and -alertnotify.
+    crate::notify::install(args, &node);
     // -stopatheight: shut down once the active tip reaches that height.
     let stop_at_height = args.get_int_arg("-stopatheight", 0);
     if stop_at_height > 0 {
@@ -486,6 +496,7 @@ fn app_init(
         server.table().set_warmup_finished();
     }
     tracing::info!("init message: Done loading");
+    crate::notify::startup_notify(args);
     Ok(RunningNode {
         node,
         server,

@@ -10,6 +10,7 @@ mod indexes;
 mod init;
 mod interaction;
 mod not_yet;
+pub mod notify;
 mod p2p;
 pub mod rpc;
 mod server;

@@ -138,6 +138,12 @@ const EFFECTIVE: &[&str] = &[
     "-maxorphantx",
     "-blockreconstructionextratxn",
     "-acceptnonstdtxn",
+    // notifications
+    "-blocknotify",
+    "-startupnotify",
+    "-shutdownnotify",
+    "-alertnotify",
+    "-stopafterblockimport",
 ];
 
 /// Logs each set option that has no effect yet.

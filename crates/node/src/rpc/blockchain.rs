@@ -178,7 +178,7 @@ fn getblockchaininfo(node: Arc<NodeContext>) -> RpcCommand {
                 "chainwork": hex::encode(tip.chain_work.to_be_bytes()),
                 "size_on_disk": cm.block_store().current_usage(),
                 "pruned": false,
-                "warnings": "",
+                "warnings": crate::notify::misc_warning(),
             }),
         ))
     })

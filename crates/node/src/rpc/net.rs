@@ -237,7 +237,7 @@ fn getnetworkinfo(node: Arc<NodeContext>) -> RpcCommand {
             "relayfee": amount(node.mempool.min_relay_feerate),
             "incrementalfee": amount(node.mempool.incremental_relay_feerate),
             "localaddresses": local_addresses,
-            "warnings": "",
+            "warnings": crate::notify::misc_warning(),
         }))
     })
 }
