@@ -60,6 +60,10 @@ impl Init for WorkerEcho {
 /// The child serves [`WorkerEcho`] when this is set.
 const WORKER_ENV: &str = "WIDECOIN_BENCH_WORKER_ECHO";
 
+/// The child skips its seccomp filter when this is set (to measure what the
+/// filter costs).
+const NO_SECCOMP_ENV: &str = "WIDECOIN_BENCH_NO_SECCOMP";
+
 fn socketpair_echo(init: Arc<dyn Init>) -> (Connection, Box<dyn Echo>) {
     let (a, b) = UnixStream::pair().unwrap();
     let server = Connection::new(a, Role::Server, Some(init)).unwrap();
@@ -74,6 +78,14 @@ fn main() {
     } else {
         Arc::new(LocalInit)
     };
+    if matches!(
+        widecoin_ipc::parse_ipcfd_arg(&args),
+        widecoin_ipc::IpcfdArg::Fd(_)
+    ) && std::env::var_os(NO_SECCOMP_ENV).is_none()
+    {
+        // The child restricts itself as `widecoin-wallet` does (seccomp).
+        let _ = widecoin_ipc::sandbox::restrict_spawned_self();
+    }
     if let Some(code) = widecoin_ipc::serve_if_spawned(&args, init) {
         std::process::exit(code);
     }
