@@ -85,7 +85,7 @@ pub enum BlockValidationError {
     #[error("tried to overwrite transaction")]
     Bip30,
     /// An input is missing or already spent.
-    #[error("input of transaction {index} missing or spent")]
+    #[error("CheckTxInputs: inputs missing/spent")]
     InputsMissingOrSpent { index: usize },
     /// A coinbase output spent before COINBASE_MATURITY confirmations.
     #[error("tried to spend coinbase at depth {depth}")]
@@ -94,7 +94,11 @@ pub enum BlockValidationError {
     #[error("input values out of range")]
     InputValuesOutOfRange,
     /// Inputs worth less than the outputs.
-    #[error("value in ({value_in}) < value out ({value_out})")]
+    #[error(
+        "value in ({}) < value out ({})",
+        widecoin_consensus::amount::format_money(*.value_in as i64),
+        widecoin_consensus::amount::format_money(*.value_out as i64)
+    )]
     InBelowOut { value_in: u64, value_out: u64 },
     /// The fee of a transaction is outside MoneyRange.
     #[error("fee out of range")]

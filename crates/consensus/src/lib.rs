@@ -11,6 +11,7 @@
 //! verify_script(&[], &spk, &Default::default(), ScriptFlags::STANDARD, &NullSignatureChecker).unwrap();
 //! ```
 
+pub mod amount;
 pub mod asm;
 pub mod checker;
 pub mod constants;

@@ -103,20 +103,7 @@ impl AddAssign for FeeRate {
     }
 }
 
-/// Core's `FormatMoney`: whole coins, a point, and the satoshis with trailing zeros trimmed
-/// down to two decimals (`"0.00"`, `"0.00000001"`, `"-1.50"`).
-pub fn format_money(amount: i64) -> String {
-    let abs = amount.unsigned_abs();
-    let coin = COIN;
-    let mut s = format!("{}.{:08}", abs / coin, abs % coin);
-    while s.ends_with('0') && s.len() >= 3 && s.as_bytes()[s.len() - 3].is_ascii_digit() {
-        s.pop();
-    }
-    if amount < 0 {
-        s.insert(0, '-');
-    }
-    s
-}
+pub use widecoin_consensus::amount::format_money;
 
 /// Core's `MoneyRange`: `0 <= value <= MAX_MONEY` (35,000,000 WCN).
 pub fn money_range(value: i64) -> bool {

@@ -209,22 +209,6 @@ struct NodeMempoolAccess {
     node: Weak<NodeContext>,
 }
 
-fn tx_result(r: widecoin_mempool::TxValidationResult) -> TxResult {
-    use widecoin_mempool::TxValidationResult as R;
-    match r {
-        R::Consensus => TxResult::Consensus,
-        R::InputsNotStandard => TxResult::InputsNotStandard,
-        R::NotStandard => TxResult::NotStandard,
-        R::MissingInputs => TxResult::MissingInputs,
-        R::PrematureSpend => TxResult::PrematureSpend,
-        R::WitnessMutated => TxResult::WitnessMutated,
-        R::WitnessStripped => TxResult::WitnessStripped,
-        R::Conflict => TxResult::Conflict,
-        R::MempoolPolicy => TxResult::MempoolPolicy,
-        R::NoMempool => TxResult::NoMempool,
-    }
-}
-
 fn tx_info(e: &widecoin_mempool::MempoolEntry) -> TxInfo {
     TxInfo {
         tx: e.tx.clone(),
@@ -251,7 +235,7 @@ impl MempoolAccess for NodeMempoolAccess {
                 usage_bytes: pool.usage(),
             }),
             Err(r) => Err(TxRejected {
-                result: tx_result(r.result),
+                result: r.result,
                 state: r.to_string(),
             }),
         }

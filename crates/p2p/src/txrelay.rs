@@ -97,20 +97,9 @@ fn as_txid(w: Wtxid) -> Txid {
     Txid::from_byte_array(w.to_byte_array())
 }
 
-/// Core's `TxValidationResult`, for deciding how to treat the sender.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TxResult {
-    Consensus,
-    InputsNotStandard,
-    NotStandard,
-    MissingInputs,
-    PrematureSpend,
-    WitnessMutated,
-    WitnessStripped,
-    Conflict,
-    MempoolPolicy,
-    NoMempool,
-}
+/// Core's `TxValidationResult`, for deciding how to treat the sender: the
+/// mempool's own classification.
+pub use widecoin_mempool::TxValidationResult as TxResult;
 
 /// A rejected transaction: its class and Core's `state.ToString()`.
 #[derive(Debug, Clone, PartialEq, Eq)]

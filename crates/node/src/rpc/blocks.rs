@@ -384,16 +384,7 @@ fn submitblock(node: Arc<NodeContext>) -> RpcCommand {
         }
         match node.chain.process_new_block(&block) {
             Ok(false) => Ok(json!("duplicate")),
-            Ok(true) => Ok(Value::Null),
-            Err(ChainstateError::Invalid(e)) => {
-                let reason = e.reject_reason();
-                Ok(json!(if reason.is_empty() {
-                    "rejected".to_string()
-                } else {
-                    reason.to_string()
-                }))
-            }
-            Err(e) => Err(RpcError::new(RpcErrorCode::VERIFY_ERROR, e.to_string())),
+            result => super::mining::bip22_result(result.map(|_| ())),
         }
     })
 }

@@ -331,8 +331,8 @@ struct GbtCache {
     template: Option<widecoin_mining::BlockTemplate>,
 }
 
-/// Core's `BIP22ValidationResult`.
-fn bip22_result(
+/// Core's `BIP22ValidationResult` (also `submitblock`'s answer).
+pub(super) fn bip22_result(
     result: Result<(), widecoin_chainstate::ChainstateError>,
 ) -> Result<Value, RpcError> {
     match result {
