@@ -78,6 +78,9 @@ fn stopafterblockimport_exits_0_after_reindex() {
 
     let log = node.net_dir().join("debug.log");
     fs::remove_file(&log).unwrap();
+    // As in Core, mempool.dat is neither loaded nor written again.
+    let mempool_dat = node.net_dir().join("mempool.dat");
+    fs::write(&mempool_dat, b"left alone").unwrap();
     let out = run_to_exit(
         Path::new(WIDECOIND),
         &[
@@ -96,6 +99,8 @@ fn stopafterblockimport_exits_0_after_reindex() {
     let reindexed = log.find("Reindexing block file").expect("reindex logged");
     assert!(reindexed < stop);
     assert!(log.contains("Shutdown: done"));
+    assert_eq!(fs::read(&mempool_dat).unwrap(), b"left alone");
+    fs::remove_file(&mempool_dat).unwrap();
 
     // The reindexed chain was kept.
     node.restart(&[]).unwrap();

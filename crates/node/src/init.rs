@@ -420,7 +420,11 @@ fn app_init(
     };
     set_status("Verifying blocks…");
     tracing::info!("nBestHeight = {}", node.chain.tip_info().height);
-    crate::txpool::load_at_startup(&node, &net_dir);
+    // After -stopafterblockimport Core neither loads mempool.dat nor, since the
+    // load was never tried, writes it at shutdown.
+    if !args.get_bool_arg("-stopafterblockimport", false) {
+        crate::txpool::load_at_startup(&node, &net_dir);
+    }
     node.mempool
         .loaded
         .store(true, std::sync::atomic::Ordering::SeqCst);
